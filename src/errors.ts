@@ -1,0 +1,91 @@
+/**
+ * The library's error classes. Each sets `name`, and `instanceof` also recognises
+ * instances made by another copy of this package (a brand under a `Symbol.for` key),
+ * so two installed versions still agree on what a `CancelledError` is.
+ */
+
+const BRAND: unique symbol = Symbol.for("asyncio-ts.error") as never;
+
+type Branded = { [BRAND]?: readonly string[] };
+
+function brand(target: object, name: string): void {
+  const own = (target as Branded)[BRAND] ?? [];
+  Object.defineProperty(target, BRAND, { value: [...own, name], enumerable: false, configurable: true });
+}
+
+function hasBrand(value: unknown, name: string): boolean {
+  if (typeof value !== "object" || value === null) return false;
+  const brands = (value as Branded)[BRAND];
+  return brands !== undefined && brands.includes(name);
+}
+
+function defineError<C extends abstract new (...args: never[]) => Error>(cls: C, name: string): C {
+  Object.defineProperty(cls.prototype, "name", { value: name, writable: true, configurable: true });
+  brand(cls.prototype as object, name);
+  Object.defineProperty(cls, Symbol.hasInstance, {
+    value(this: C, value: unknown): boolean {
+      return Function.prototype[Symbol.hasInstance].call(this, value) || hasBrand(value, name);
+    },
+  });
+  return cls;
+}
+
+/**
+ * Raised inside a task whose `cancel()` was called, at its current (or next) library await.
+ * Catch it only to clean up, then re-throw it: swallowing it un-cancels the work silently.
+ */
+export class CancelledError extends Error {
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message ?? "", options);
+  }
+}
+defineError(CancelledError, "CancelledError");
+
+/** The deadline of `waitFor`, `timeout`, `timeoutAt`, `asCompleted` or `wait`-like call passed. */
+export class TimeoutError extends Error {
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message ?? "", options);
+  }
+}
+defineError(TimeoutError, "TimeoutError");
+
+/** An operation was attempted on a Future, Task or scope in a state that forbids it. */
+export class InvalidStateError extends Error {}
+defineError(InvalidStateError, "InvalidStateError");
+
+/** `getNowait()` on an empty queue. */
+export class QueueEmpty extends Error {}
+defineError(QueueEmpty, "QueueEmpty");
+
+/** `putNowait()` on a full queue. */
+export class QueueFull extends Error {}
+defineError(QueueFull, "QueueFull");
+
+/** `put()`/`get()` on a queue that was shut down (and, for `get`, drained). */
+export class QueueShutDown extends Error {}
+defineError(QueueShutDown, "QueueShutDown");
+
+/** A `Barrier` was aborted or reset while a party waited on it. */
+export class BrokenBarrierError extends Error {}
+defineError(BrokenBarrierError, "BrokenBarrierError");
+
+/**
+ * Several failures at once, as raised by `taskGroup` (Python's `ExceptionGroup`).
+ * It is an `AggregateError`: `exceptions` and `errors` are the same list.
+ */
+export class ExceptionGroup extends AggregateError {
+  constructor(message: string, exceptions: Iterable<unknown>, options?: ErrorOptions) {
+    const list = [...exceptions];
+    super(list, message, options);
+  }
+  /** The failures, in the order they happened. */
+  get exceptions(): readonly unknown[] {
+    return this.errors as unknown[];
+  }
+}
+defineError(ExceptionGroup, "ExceptionGroup");
+
+/** Whether `error` is a `CancelledError` (from any copy of this package). */
+export function isCancelledError(error: unknown): error is CancelledError {
+  return error instanceof CancelledError;
+}

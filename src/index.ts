@@ -1,0 +1,25 @@
+/**
+ * asyncio-ts: Python's asyncio model for TypeScript on Node.js.
+ * Every export is listed here by name; durations are in seconds throughout.
+ */
+import "./kernel/polyfills.js";
+
+export {
+  BrokenBarrierError,
+  CancelledError,
+  ExceptionGroup,
+  InvalidStateError,
+  QueueEmpty,
+  QueueFull,
+  QueueShutDown,
+  TimeoutError,
+} from "./errors.js";
+export type { Clock } from "./kernel/clock.js";
+export { Future, type DoneCallback } from "./kernel/future.js";
+export { Handle, TimerHandle } from "./kernel/handle.js";
+export { Loop, type ExceptionContext, type ExceptionHandler } from "./kernel/loop.js";
+export { Task, type TaskOptions } from "./kernel/task.js";
+export type { WaitOptions } from "./kernel/waiting.js";
+export { run, Runner, type RunOptions } from "./run.js";
+export { sleep } from "./sleep.js";
+export { allTasks, createTask, currentSignal, currentTask, getEventLoop, getRunningLoop } from "./tasks.js";

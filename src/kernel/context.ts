@@ -1,0 +1,48 @@
+/**
+ * Which task is running. A task runs its function inside `storage.run(task, ...)`, so the task
+ * is the store of every function it calls and awaits inline, however deep. Library primitives
+ * read it to know whose await they are, and so whose `cancel()` must reach them.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { Loop } from "./loop.js";
+import type { Task } from "./task.js";
+
+export const storage = new AsyncLocalStorage<Task<unknown>>();
+
+let callbackLoop: Loop | null = null;
+let defaultLoop: Loop | null = null;
+let loopFactory: (() => Loop) | null = null;
+
+/** Registered once by loop.ts; keeps this module free of a runtime import cycle. */
+export function setLoopFactory(factory: () => Loop): void {
+  loopFactory = factory;
+}
+
+/** The task whose code is running, or undefined outside any task. May be a task that has finished. */
+export function storedTask(): Task<unknown> | undefined {
+  return storage.getStore();
+}
+
+/** The loop of the running task, else the loop whose callbacks are running, else the default loop. */
+export function currentLoop(): Loop {
+  const task = storage.getStore();
+  if (task !== undefined) return task._loop;
+  if (callbackLoop !== null) return callbackLoop;
+  if (defaultLoop === null) {
+    if (loopFactory === null) throw new Error("asyncio-ts: the loop module was not loaded");
+    defaultLoop = loopFactory();
+  }
+  return defaultLoop;
+}
+
+/** Marks `loop` as the one whose callbacks run now; returns the previous value to restore. */
+export function enterCallbacks(loop: Loop | null): Loop | null {
+  const previous = callbackLoop;
+  callbackLoop = loop;
+  return previous;
+}
+
+/** Runs `fn` outside any task, so that what it schedules does not inherit the caller's task. */
+export function outsideTasks<A>(fn: (arg: A) => void, arg: A): void {
+  storage.exit(fn, arg);
+}

@@ -1,0 +1,271 @@
+/**
+ * Future: a result that will be set later, as in asyncio. It is a thenable, so `await fut` works;
+ * awaiting it from inside a task makes it what that task waits on, so `task.cancel()` cancels it
+ * (as asyncio's Task cancels its `_fut_waiter`).
+ */
+import { inspect } from "node:util";
+import { CancelledError, InvalidStateError } from "../errors.js";
+import { currentLoop, storage } from "./context.js";
+import type { Loop } from "./loop.js";
+import { reportUnretrieved, trackFailure, untrackFailure } from "./unretrieved.js";
+
+export const PENDING = 0;
+export const FINISHED = 1;
+export const CANCELLED = 2;
+export type FutureState = typeof PENDING | typeof FINISHED | typeof CANCELLED;
+
+export type DoneCallback<T> = (future: Future<T>) => void;
+
+/** Something a task can be waiting on; `cancel` rejects that wait with CancelledError. */
+export interface Waiter {
+  done(): boolean;
+  cancel(message?: string): boolean;
+}
+
+interface DoneCall {
+  cb: (future: unknown) => void;
+  fut: unknown;
+}
+
+function runDoneCallback(entry: DoneCall): void {
+  entry.cb(entry.fut);
+}
+
+export class Future<T = unknown> implements PromiseLike<T>, Waiter {
+  /** @internal */ _state: FutureState = PENDING;
+  /** @internal */ _result: T | undefined = undefined;
+  /** @internal */ _exception: unknown = undefined;
+  /** @internal */ _hasException = false;
+  /** @internal */ _cancelMessage: string | undefined = undefined;
+  /** @internal */ _cancelledError: CancelledError | null = null;
+  /** @internal */ readonly _loop: Loop;
+  /** @internal True while a failure has not been looked at (Python's `_log_traceback`). */
+  _unretrieved = false;
+  /** @internal Callbacks run on completion through the loop (user-visible, asyncio order). */
+  private callbacks: Array<DoneCallback<T>> | null = null;
+  /** @internal Library listeners run synchronously on completion. */
+  private listeners: Array<(future: Future<T>) => void> | null = null;
+  private promise: Promise<T> | null = null;
+  private resolvePromise: ((value: T) => void) | null = null;
+  private rejectPromise: ((reason: unknown) => void) | null = null;
+
+  constructor(loop?: Loop) {
+    this._loop = loop ?? currentLoop();
+  }
+
+  /** The loop this future belongs to. */
+  getLoop(): Loop {
+    return this._loop;
+  }
+
+  done(): boolean {
+    return this._state !== PENDING;
+  }
+
+  cancelled(): boolean {
+    return this._state === CANCELLED;
+  }
+
+  /**
+   * The result. @throws InvalidStateError if not done; CancelledError if cancelled; the
+   * exception if one was set.
+   */
+  result(): T {
+    if (this._state === CANCELLED) throw this._makeCancelledError();
+    if (this._state === PENDING) throw new InvalidStateError("Result is not set.");
+    this._markRetrieved();
+    if (this._hasException) throw this._exception;
+    return this._result as T;
+  }
+
+  /** The exception, or null if it succeeded. @throws InvalidStateError if not done; CancelledError if cancelled. */
+  exception(): unknown {
+    if (this._state === CANCELLED) throw this._makeCancelledError();
+    if (this._state === PENDING) throw new InvalidStateError("Exception is not set.");
+    this._markRetrieved();
+    return this._hasException ? this._exception : null;
+  }
+
+  /** @throws InvalidStateError if already done. */
+  setResult(value: T): void {
+    if (this._state !== PENDING) throw new InvalidStateError(`setResult() on a future that is already ${this.stateName()}`);
+    this._result = value;
+    this._state = FINISHED;
+    this._settle();
+  }
+
+  /** @throws InvalidStateError if already done. */
+  setException(exception: unknown): void {
+    if (this._state !== PENDING) throw new InvalidStateError(`setException() on a future that is already ${this.stateName()}`);
+    this._exception = exception;
+    this._hasException = true;
+    this._state = FINISHED;
+    // Someone awaiting it (a promise was handed out) receives the failure: that counts as retrieval.
+    this._unretrieved = this.promise === null;
+    this._settle();
+    if (this._unretrieved) trackFailure(this as unknown as Future<unknown>);
+  }
+
+  /** Cancels the future and schedules its callbacks. Returns false if it was already done. */
+  cancel(message?: string): boolean {
+    this._unretrieved = false;
+    if (this._state !== PENDING) return false;
+    this._cancelMessage = message;
+    this._state = CANCELLED;
+    this._settle();
+    return true;
+  }
+
+  /** Runs `callback(future)` once done, through the loop (soon, if it is done already). */
+  addDoneCallback(callback: DoneCallback<T>): void {
+    if (typeof callback !== "function") {
+      throw new TypeError(`addDoneCallback() expects a function: received ${typeof callback}`);
+    }
+    if (this._state !== PENDING) {
+      this._loop._soon(runDoneCallback, { cb: callback as (future: unknown) => void, fut: this });
+    } else {
+      (this.callbacks ??= []).push(callback);
+    }
+  }
+
+  /** Removes every registration of `callback`; returns how many were removed. */
+  removeDoneCallback(callback: DoneCallback<T>): number {
+    const callbacks = this.callbacks;
+    if (callbacks === null) return 0;
+    const kept = callbacks.filter((cb) => cb !== callback);
+    const removed = callbacks.length - kept.length;
+    this.callbacks = kept.length > 0 ? kept : null;
+    return removed;
+  }
+
+  then<R1 = T, R2 = never>(
+    onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+    onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    this._markRetrieved();
+    if (this._state === PENDING) {
+      const task = storage.getStore();
+      if (task !== undefined && (task as unknown) !== this && task._state === PENDING) {
+        if (task._mustCancel) {
+          // A cancellation that could not be delivered yet is delivered here, at the next library
+          // await, and leaves this future alone (asyncio throws it in before the await).
+          return Promise.reject(task._takePendingCancel()).then(onfulfilled, onrejected);
+        }
+        task._waitOn(this);
+      }
+    }
+    return this.getPromise().then(onfulfilled, onrejected);
+  }
+
+  catch<R = never>(onrejected?: ((reason: unknown) => R | PromiseLike<R>) | null): Promise<T | R> {
+    return this.then(undefined, onrejected);
+  }
+
+  finally(onfinally?: (() => void) | null): Promise<T> {
+    return this.then(undefined, undefined).finally(onfinally);
+  }
+
+  get [Symbol.toStringTag](): string {
+    return "Future";
+  }
+
+  [inspect.custom](): string {
+    return `<${this.constructor.name} ${this.describeState()}>`;
+  }
+
+  /** @internal Adds a listener run synchronously at completion (or now, if done). */
+  _addListener(listener: (future: Future<T>) => void): void {
+    if (this._state !== PENDING) listener(this);
+    else (this.listeners ??= []).push(listener);
+  }
+
+  /** @internal */
+  _removeListener(listener: (future: Future<T>) => void): void {
+    const listeners = this.listeners;
+    if (listeners === null) return;
+    const i = listeners.indexOf(listener);
+    if (i >= 0) listeners.splice(i, 1);
+  }
+
+  /** @internal Cancels as Future does, for subclasses that override cancel(). */
+  _cancelFuture(message?: string): boolean {
+    return Future.prototype.cancel.call(this, message);
+  }
+
+  /** @internal */
+  _makeCancelledError(): CancelledError {
+    if (this._cancelledError !== null) {
+      const error = this._cancelledError;
+      return error;
+    }
+    return new CancelledError(this._cancelMessage);
+  }
+
+  /** @internal */
+  _markRetrieved(): void {
+    if (this._unretrieved) {
+      this._unretrieved = false;
+      untrackFailure(this as unknown as Future<unknown>);
+    }
+  }
+
+  /** @internal For reports: a short state description. */
+  describeState(): string {
+    if (this._state === PENDING) return "pending";
+    if (this._state === CANCELLED) return "cancelled";
+    if (this._hasException) return `finished exception=${inspect(this._exception, { depth: 0, breakLength: Infinity }).split("\n")[0] ?? ""}`;
+    return `finished result=${inspect(this._result, { depth: 0, breakLength: Infinity })}`;
+  }
+
+  /** @internal Called by the unretrieved-failure tracker when the failure is reported. */
+  _reportUnretrieved(): void {
+    reportUnretrieved(this as unknown as Future<unknown>);
+  }
+
+  private stateName(): string {
+    return this._state === CANCELLED ? "cancelled" : "done";
+  }
+
+  private getPromise(): Promise<T> {
+    let promise = this.promise;
+    if (promise === null) {
+      if (this._state === PENDING) {
+        promise = new Promise<T>((resolve, reject) => {
+          this.resolvePromise = resolve;
+          this.rejectPromise = reject;
+        });
+      } else if (this._state === CANCELLED) {
+        promise = Promise.reject(this._makeCancelledError());
+      } else if (this._hasException) {
+        promise = Promise.reject(this._exception);
+      } else {
+        promise = Promise.resolve(this._result as T);
+      }
+      this.promise = promise;
+    }
+    return promise;
+  }
+
+  /** @internal */
+  _settle(): void {
+    if (this.resolvePromise !== null) {
+      if (this._state === CANCELLED) this.rejectPromise?.(this._makeCancelledError());
+      else if (this._hasException) this.rejectPromise?.(this._exception);
+      else this.resolvePromise(this._result as T);
+      this.resolvePromise = null;
+      this.rejectPromise = null;
+    }
+    const listeners = this.listeners;
+    if (listeners !== null) {
+      this.listeners = null;
+      for (const listener of listeners) listener(this);
+    }
+    const callbacks = this.callbacks;
+    if (callbacks !== null) {
+      this.callbacks = null;
+      for (const cb of callbacks) {
+        this._loop._soon(runDoneCallback, { cb: cb as (future: unknown) => void, fut: this });
+      }
+    }
+  }
+}

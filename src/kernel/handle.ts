@@ -1,0 +1,53 @@
+import type { HeapItem } from "./heap.js";
+
+/** A callback scheduled on the loop, returned by `callSoon`. `cancel()` stops it from running. */
+export class Handle {
+  /** @internal */ _cancelled = false;
+  /** @internal */
+  constructor(
+    /** @internal */ readonly _callback: (...args: never[]) => unknown,
+    /** @internal */ readonly _args: readonly unknown[],
+  ) {}
+
+  cancel(): void {
+    this._cancelled = true;
+  }
+
+  cancelled(): boolean {
+    return this._cancelled;
+  }
+
+  /** @internal */
+  _run(): void {
+    if (!this._cancelled) (this._callback as (...args: unknown[]) => unknown)(...this._args);
+  }
+}
+
+/** A callback scheduled at a time on the loop's clock, returned by `callLater` / `callAt`. */
+export class TimerHandle extends Handle implements HeapItem {
+  /** @internal */ _onCancel: ((handle: TimerHandle) => void) | null;
+  /** @internal */
+  constructor(
+    /** @internal */ readonly deadline: number,
+    /** @internal */ readonly seq: number,
+    callback: (...args: never[]) => unknown,
+    args: readonly unknown[],
+    onCancel: (handle: TimerHandle) => void,
+  ) {
+    super(callback, args);
+    this._onCancel = onCancel;
+  }
+
+  /** The deadline, in the loop's seconds. */
+  when(): number {
+    return this.deadline;
+  }
+
+  override cancel(): void {
+    if (this._cancelled) return;
+    this._cancelled = true;
+    const onCancel = this._onCancel;
+    this._onCancel = null;
+    if (onCancel !== null) onCancel(this);
+  }
+}

@@ -1,0 +1,289 @@
+/**
+ * The event loop: a FIFO ready queue run in batches from `setImmediate`, and a timer heap woken
+ * by the clock. Node already has an event loop; this one exists to give asyncio's ordering
+ * (callbacks in FIFO batches, timers on a replaceable clock) and one place for error reporting.
+ *
+ * Invariant: a batch runs only the callbacks that were ready when it started; what they schedule
+ * runs in the next batch, after Node has polled I/O, so `sleep(0)` loops never starve I/O.
+ */
+import { inspect } from "node:util";
+import { RealClock, type Clock, type ClockHost } from "./clock.js";
+import { enterCallbacks, outsideTasks, setLoopFactory } from "./context.js";
+import { Future } from "./future.js";
+import { Handle, TimerHandle } from "./handle.js";
+import { TimerHeap } from "./heap.js";
+import { Task, type TaskOptions } from "./task.js";
+import { checkDelay, checkFunction, checkWhen } from "./validate.js";
+
+/** What the loop tells its exception handler (Python's context dict). */
+export interface ExceptionContext {
+  message: string;
+  exception?: unknown;
+  future?: Future<unknown>;
+  task?: Task<unknown>;
+  handle?: Handle;
+  [key: string]: unknown;
+}
+
+export type ExceptionHandler = (loop: Loop, context: ExceptionContext) => void;
+
+export interface LoopOptions {
+  clock?: Clock;
+  debug?: boolean;
+}
+
+type Callback = (arg: never) => void;
+
+/** Internal fast path entry: the ready queue holds (callback, argument) pairs, flat. */
+function runHandle(handle: Handle): void {
+  handle._run();
+}
+
+function fireTimer(loop: Loop): void {
+  loop._onTimer();
+}
+
+function scheduleImmediate(loop: Loop): void {
+  setImmediate(runReadyBatch, loop);
+}
+
+function runReadyBatch(loop: Loop): void {
+  loop._runReady();
+}
+
+export class Loop implements ClockHost {
+  /** A synchronous stretch longer than this (seconds) is reported in debug mode. */
+  slowCallbackDuration = 0.1;
+
+  /** @internal */ readonly _clock: Clock;
+  /** @internal */ _debug: boolean;
+  /** @internal */ readonly _tasks = new Set<Task<unknown>>();
+  /** @internal */ _exceptionHandler: ExceptionHandler | null = null;
+  /** @internal */ _closing = false;
+  /** @internal Called when run() finishes with this loop (default executor shutdown, reports). */
+  readonly _closeHooks: Array<() => Promise<void> | void> = [];
+
+  private ready: unknown[] = [];
+  private spare: unknown[] = [];
+  private batchScheduled = false;
+  private running = false;
+  private readonly timers = new TimerHeap<TimerHandle>();
+  private liveTimers = 0;
+  private cancelledTimers = 0;
+  private timerSeq = 0;
+  private armedFor = Infinity;
+  private readonly wake = (): void => {
+    this.armedFor = Infinity;
+    fireTimer(this);
+  };
+  private readonly onTimerCancel = (_handle: TimerHandle): void => {
+    this.liveTimers--;
+    this.cancelledTimers++;
+    if (this.liveTimers === 0) {
+      // Nothing left to wake for: drop the heap and the clock's pending timer, so a cancelled
+      // long timeout does not keep the process alive.
+      this.timers.items = [];
+      this.cancelledTimers = 0;
+      this.armedFor = Infinity;
+      this._clock.disarm();
+    } else if (this.cancelledTimers > 64 && this.cancelledTimers * 2 > this.timers.size) {
+      this.timers.filter((t) => !t._cancelled);
+      this.cancelledTimers = 0;
+    }
+  };
+
+  constructor(options: LoopOptions = {}) {
+    this._clock = options.clock ?? new RealClock();
+    this._debug = options.debug ?? isDebugFromEnv();
+    this._clock.attach?.(this);
+  }
+
+  /** Monotonic time in seconds, from the loop's clock. */
+  time(): number {
+    return this._clock.now();
+  }
+
+  /** Schedules `callback(...args)` to run in the next batch of ready callbacks (FIFO). */
+  callSoon<A extends unknown[]>(callback: (...args: A) => unknown, ...args: A): Handle {
+    checkFunction("callSoon()", callback);
+    const handle = new Handle(callback, args);
+    this._soon(runHandle, handle);
+    return handle;
+  }
+
+  /** Schedules `callback(...args)` after `delay` seconds. */
+  callLater<A extends unknown[]>(delay: number, callback: (...args: A) => unknown, ...args: A): TimerHandle {
+    const d = checkDelay("callLater()", delay);
+    checkFunction("callLater()", callback);
+    return this._at(this.time() + d, callback, args);
+  }
+
+  /** Schedules `callback(...args)` at `when`, a time on this loop's clock (see `time()`). */
+  callAt<A extends unknown[]>(when: number, callback: (...args: A) => unknown, ...args: A): TimerHandle {
+    const w = checkWhen("callAt()", when);
+    if (w === null) throw new TypeError("callAt() expects a deadline in loop seconds: received null");
+    checkFunction("callAt()", callback);
+    return this._at(w, callback, args);
+  }
+
+  /** A new pending Future bound to this loop. */
+  createFuture<T = unknown>(): Future<T> {
+    return new Future<T>(this);
+  }
+
+  /** Starts `fn` in a new task on this loop (it begins on the next batch) and returns the task. */
+  createTask<T>(fn: () => PromiseLike<T> | T, options?: TaskOptions): Task<T> {
+    checkFunction("createTask()", fn, "Pass the async function itself: createTask(() => work()) or createTask(work).");
+    return new Task<T>(fn, this, options);
+  }
+
+  setExceptionHandler(handler: ExceptionHandler | null): void {
+    if (handler !== null && typeof handler !== "function") {
+      throw new TypeError(`setExceptionHandler() expects a function or null: received ${typeof handler}`);
+    }
+    this._exceptionHandler = handler;
+  }
+
+  getExceptionHandler(): ExceptionHandler | null {
+    return this._exceptionHandler;
+  }
+
+  /** Reports `context` through the handler set by `setExceptionHandler`, or to stderr. */
+  callExceptionHandler(context: ExceptionContext): void {
+    const handler = this._exceptionHandler;
+    if (handler === null) {
+      this.defaultExceptionHandler(context);
+      return;
+    }
+    try {
+      handler(this, context);
+    } catch (error) {
+      this.defaultExceptionHandler({ message: "Unhandled error in exception handler", exception: error, context });
+    }
+  }
+
+  /** Writes the context to stderr: the message, then the error's stack. */
+  defaultExceptionHandler(context: ExceptionContext): void {
+    const lines = [context.message];
+    for (const [key, value] of Object.entries(context)) {
+      if (key === "message" || key === "exception") continue;
+      lines.push(`${key}: ${typeof value === "string" ? value : inspect(value, { depth: 1 })}`);
+    }
+    if ("exception" in context) {
+      const error = context.exception;
+      lines.push(error instanceof Error && error.stack !== undefined ? error.stack : inspect(error));
+    }
+    process.stderr.write(`asyncio-ts: ${lines.join("\n")}\n`);
+  }
+
+  getDebug(): boolean {
+    return this._debug;
+  }
+
+  setDebug(enabled: boolean): void {
+    this._debug = Boolean(enabled);
+  }
+
+  /** ClockHost: no ready callback is waiting to run. */
+  isIdle(): boolean {
+    return this.ready.length === 0 && !this.running;
+  }
+
+  /** @internal Queue `callback(arg)` for the next batch without allocating a Handle. */
+  _soon<A>(callback: (arg: A) => void, arg: A): void {
+    this.ready.push(callback, arg);
+    if (!this.batchScheduled) {
+      this.batchScheduled = true;
+      // The immediate must not inherit the scheduling task's context: callbacks run in none.
+      outsideTasks(scheduleImmediate, this);
+    }
+  }
+
+  /** @internal */
+  _at(when: number, callback: (...args: never[]) => unknown, args: readonly unknown[]): TimerHandle {
+    const handle = new TimerHandle(when, this.timerSeq++, callback, args, this.onTimerCancel);
+    this.timers.push(handle);
+    this.liveTimers++;
+    if (when < this.armedFor) {
+      this.armedFor = when;
+      this._clock.arm(when, this.wake);
+    }
+    return handle;
+  }
+
+  /** @internal Moves every due timer to the ready queue, then re-arms the clock. */
+  _onTimer(): void {
+    const now = this._clock.now();
+    const timers = this.timers;
+    for (let top = timers.peek(); top !== undefined && top.deadline <= now; top = timers.peek()) {
+      timers.pop();
+      if (top._cancelled) {
+        this.cancelledTimers--;
+        continue;
+      }
+      top._onCancel = null;
+      this.liveTimers--;
+      this._soon(runHandle, top);
+    }
+    this.armNext();
+  }
+
+  private armNext(): void {
+    const timers = this.timers;
+    let top = timers.peek();
+    while (top !== undefined && top._cancelled) {
+      timers.pop();
+      this.cancelledTimers--;
+      top = timers.peek();
+    }
+    if (top === undefined) {
+      this.armedFor = Infinity;
+      this._clock.disarm();
+    } else {
+      this.armedFor = top.deadline;
+      this._clock.arm(top.deadline, this.wake);
+    }
+  }
+
+  /** @internal Runs the callbacks that were ready when the batch began. */
+  _runReady(): void {
+    this.batchScheduled = false;
+    const batch = this.ready;
+    this.ready = this.spare;
+    this.running = true;
+    const previous = enterCallbacks(this);
+    const n = batch.length;
+    for (let i = 0; i < n; i += 2) {
+      const callback = batch[i] as Callback;
+      try {
+        callback(batch[i + 1] as never);
+      } catch (error) {
+        this.callExceptionHandler({ message: "Exception in callback", exception: error });
+      }
+    }
+    enterCallbacks(previous);
+    this.running = false;
+    batch.length = 0;
+    this.spare = batch;
+    if (this.ready.length > 0 && !this.batchScheduled) {
+      this.batchScheduled = true;
+      outsideTasks(scheduleImmediate, this);
+    }
+  }
+
+  /** @internal Number of timers still scheduled (not cancelled, not fired). */
+  _pendingTimers(): number {
+    return this.liveTimers;
+  }
+
+  [inspect.custom](): string {
+    return `<Loop tasks=${this._tasks.size} ready=${this.ready.length / 2} timers=${this.liveTimers} debug=${this._debug}>`;
+  }
+}
+
+function isDebugFromEnv(): boolean {
+  const value = process.env["ASYNCIO_TS_DEBUG"];
+  return value !== undefined && value !== "" && value !== "0" && value.toLowerCase() !== "false";
+}
+
+setLoopFactory(() => new Loop());

@@ -1,0 +1,273 @@
+/**
+ * Task: runs an async function in its own cancellation context. The function runs inside
+ * `storage.run(task, ...)`, so every library await it makes (however deep) registers with this
+ * task, and `cancel()` rejects that await with CancelledError. If the task is blocked on a foreign
+ * promise, the cancellation is remembered (`_mustCancel`) and delivered at the next library await;
+ * `currentSignal()` aborts at once for APIs that take a signal.
+ *
+ * A task is done only when its function has returned or thrown: cancelling never orphans work.
+ */
+import { inspect } from "node:util";
+import { CancelledError, InvalidStateError } from "../errors.js";
+import { storage } from "./context.js";
+import { CANCELLED, FINISHED, Future, PENDING, type Waiter } from "./future.js";
+import type { Loop } from "./loop.js";
+
+export interface TaskOptions {
+  /** A name for reports and the task tree; defaults to `Task-N`. */
+  name?: string;
+}
+
+let taskCounter = 0;
+
+function startTask(task: Task<unknown>): void {
+  if (task._state !== PENDING) return;
+  if (task._mustCancel) {
+    // Cancelled before its first step: asyncio throws into the unstarted coroutine, so the body never runs.
+    task._mustCancel = false;
+    task._finishCancelled(new CancelledError(task._pendingCancelMessage));
+    return;
+  }
+  void storage.run(task, runBody, task);
+}
+
+async function runBody(task: Task<unknown>): Promise<void> {
+  let value: unknown;
+  try {
+    const fn = task._fn as () => unknown;
+    task._fn = null;
+    value = await fn();
+  } catch (error) {
+    task._fail(error);
+    return;
+  }
+  task._succeed(value);
+}
+
+export class Task<T = unknown> extends Future<T> {
+  /** @internal */ _fn: (() => PromiseLike<T> | T) | null;
+  /** @internal */ _name: string;
+  /** @internal */ _mustCancel = false;
+  /** @internal */ _pendingCancelMessage: string | undefined = undefined;
+  /** @internal */ _numCancelsRequested = 0;
+  /** @internal What the task awaits now (asyncio's `_fut_waiter`). */
+  _waiter: Waiter | null = null;
+  /** @internal Other library awaits in flight at once (e.g. inside Promise.all). */
+  _moreWaiters: Set<Waiter> | null = null;
+  /** @internal Size of _moreWaiters after its last pruning; pruning again at twice that keeps adds O(1). */
+  private moreWaitersPruned = 0;
+  /** @internal */ _controller: AbortController | null = null;
+  /** @internal The task that created this one, for the task tree. */
+  readonly _parent: Task<unknown> | null;
+  /** @internal Debug mode: where the task was created and where it last awaited. */
+  _creationStack: string | undefined = undefined;
+  /** @internal */ _awaitStack: string | undefined = undefined;
+
+  /** @internal Use `createTask()`. */
+  constructor(fn: () => PromiseLike<T> | T, loop: Loop, options?: TaskOptions) {
+    super(loop);
+    this._fn = fn;
+    const name = options?.name;
+    if (name !== undefined && typeof name !== "string") {
+      throw new TypeError(`createTask() expects options.name to be a string: received ${typeof name}`);
+    }
+    this._name = name ?? `Task-${++taskCounter}`;
+    this._parent = storage.getStore() ?? null;
+    if (loop._debug) this._creationStack = captureStack(2);
+    loop._tasks.add(this as Task<unknown>);
+    loop._soon(startTask, this as Task<unknown>);
+  }
+
+  get name(): string {
+    return this._name;
+  }
+
+  set name(value: string) {
+    this._name = String(value);
+  }
+
+  /** Python spelling, for ported code. */
+  getName(): string {
+    return this._name;
+  }
+
+  setName(value: string): void {
+    this._name = String(value);
+  }
+
+  /**
+   * Requests cancellation: the task's current library await rejects with CancelledError (or its
+   * next one, if it is blocked on a foreign promise). Returns false if the task is already done.
+   */
+  override cancel(message?: string): boolean {
+    this._unretrieved = false;
+    if (this._state !== PENDING) return false;
+    this._numCancelsRequested++;
+    const controller = this._controller;
+    if (controller !== null && !controller.signal.aborted) controller.abort(new CancelledError(message));
+    if (this.cancelWaiters(message)) return true;
+    this._mustCancel = true;
+    this._pendingCancelMessage = message;
+    return true;
+  }
+
+  /** How many cancellation requests are pending (not yet `uncancel()`ed). */
+  cancelling(): number {
+    return this._numCancelsRequested;
+  }
+
+  /** Decrements the pending cancellation count and returns it; at 0 a pending undelivered cancel is dropped. */
+  uncancel(): number {
+    if (this._numCancelsRequested > 0) {
+      this._numCancelsRequested--;
+      if (this._numCancelsRequested === 0) {
+        this._mustCancel = false;
+        if (this._controller?.signal.aborted === true) this._controller = null;
+      }
+    }
+    return this._numCancelsRequested;
+  }
+
+  /** @throws always: a task's outcome is its function's. */
+  override setResult(_value: T): void {
+    throw new InvalidStateError("Task does not support setResult(): its result is what its function returns");
+  }
+
+  /** @throws always: a task's outcome is its function's. */
+  override setException(_exception: unknown): void {
+    throw new InvalidStateError("Task does not support setException(): its outcome is what its function throws");
+  }
+
+  /**
+   * Where the task is suspended, as stack lines. Recorded at each library await in debug mode;
+   * outside it, the description of what the task awaits.
+   */
+  getStack(): string[] {
+    if (this._state !== PENDING) return [];
+    if (this._awaitStack !== undefined) return this._awaitStack.split("\n");
+    const waiter = this._waiter;
+    return waiter !== null && !waiter.done() ? [`awaiting ${describeWaiter(waiter)}`] : [];
+  }
+
+  /** Prints `getStack()` to stderr (or `stream`). */
+  printStack(stream: { write(s: string): unknown } = process.stderr): void {
+    const lines = this.getStack();
+    stream.write(`Stack for ${inspect(this)}:\n${lines.map((l) => `  ${l.trim()}`).join("\n")}\n`);
+  }
+
+  /** The signal that aborts when this task is cancelled (a fresh one after `uncancel()` to 0). */
+  get signal(): AbortSignal {
+    let controller = this._controller;
+    if (controller === null) {
+      controller = this._controller = new AbortController();
+      if (this._numCancelsRequested > 0) controller.abort(new CancelledError(this._pendingCancelMessage));
+    }
+    return controller.signal;
+  }
+
+  /** `await using task = createTask(...)`: on scope exit, cancels the task and waits for it to unwind. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.cancel();
+    try {
+      await this;
+    } catch (error) {
+      if (!(error instanceof CancelledError)) throw error;
+    }
+  }
+
+  override get [Symbol.toStringTag](): string {
+    return "Task";
+  }
+
+  override [inspect.custom](): string {
+    return `<Task ${JSON.stringify(this._name)} ${this.describeState()}>`;
+  }
+
+  /** @internal Records `waiter` as what this task awaits. */
+  _waitOn(waiter: Waiter): void {
+    const current = this._waiter;
+    if (current === null || current === waiter || current.done()) {
+      this._waiter = waiter;
+    } else {
+      let more = this._moreWaiters;
+      if (more === null) more = this._moreWaiters = new Set();
+      else if (more.size >= 16 && more.size >= 2 * this.moreWaitersPruned) {
+        for (const w of more) if (w.done()) more.delete(w);
+        this.moreWaitersPruned = more.size;
+      }
+      more.add(waiter);
+    }
+    if (this._loop._debug) this._awaitStack = captureStack(3);
+  }
+
+  /** @internal Consumes the pending cancellation and returns the error to deliver. */
+  _takePendingCancel(): CancelledError {
+    this._mustCancel = false;
+    return new CancelledError(this._pendingCancelMessage);
+  }
+
+  /** @internal */
+  _succeed(value: unknown): void {
+    if (this._mustCancel) {
+      this._mustCancel = false;
+      this._finishCancelled(new CancelledError(this._pendingCancelMessage));
+      return;
+    }
+    this.finish();
+    this._result = value as T;
+    this._state = FINISHED;
+    this._settle();
+  }
+
+  /** @internal */
+  _fail(error: unknown): void {
+    if (error instanceof CancelledError) {
+      this._finishCancelled(error);
+      return;
+    }
+    this.finish();
+    Future.prototype.setException.call(this, error);
+  }
+
+  /** @internal */
+  _finishCancelled(error: CancelledError): void {
+    this.finish();
+    this._cancelledError = error;
+    this._state = CANCELLED;
+    this._cancelMessage = error.message === "" ? undefined : error.message;
+    this._settle();
+  }
+
+  private finish(): void {
+    this._loop._tasks.delete(this as Task<unknown>);
+    this._waiter = null;
+    this._moreWaiters = null;
+    this._mustCancel = false;
+    this._fn = null;
+  }
+
+  private cancelWaiters(message: string | undefined): boolean {
+    let cancelled = false;
+    const waiter = this._waiter;
+    // Leave _waiter set: it may be a task that swallows the cancellation and must be cancelled again.
+    if (waiter !== null && waiter.cancel(message)) cancelled = true;
+    const more = this._moreWaiters;
+    if (more !== null) {
+      this._moreWaiters = null;
+      for (const w of more) if (w.cancel(message)) cancelled = true;
+    }
+    return cancelled;
+  }
+}
+
+function describeWaiter(waiter: Waiter): string {
+  const described = (waiter as { describe?: () => string }).describe;
+  if (typeof described === "function") return described.call(waiter);
+  return inspect(waiter, { depth: 0 });
+}
+
+function captureStack(skip: number): string {
+  const holder: { stack?: string } = {};
+  Error.captureStackTrace(holder);
+  return (holder.stack ?? "").split("\n").slice(skip).join("\n");
+}

@@ -1,0 +1,152 @@
+import { isMainThread } from "node:worker_threads";
+import type { Clock } from "./kernel/clock.js";
+import { storage } from "./kernel/context.js";
+import { PENDING } from "./kernel/future.js";
+import { Loop } from "./kernel/loop.js";
+import type { Task } from "./kernel/task.js";
+import { reportLeftoverFailures } from "./kernel/unretrieved.js";
+import { checkFunction } from "./kernel/validate.js";
+
+export interface RunOptions {
+  /** Debug mode: slow-callback reports, creation stacks, deadlock reports (also `ASYNCIO_TS_DEBUG=1`). */
+  debug?: boolean;
+  /** The loop's clock, e.g. `new VirtualClock()` from `asyncio-ts/testing`. */
+  clock?: Clock;
+}
+
+const RUN_FIX = "Pass the function itself: write run(main), not run(main()).";
+
+function whenDone(task: Task<unknown>): Promise<void> {
+  return new Promise<void>((resolve) => task._addListener(() => resolve()));
+}
+
+/**
+ * Runs functions as root tasks on one loop of its own, then cleans up: `close()` cancels and
+ * awaits every task still pending, shuts the default executor down and reports failures nobody
+ * retrieved. `run()` is a Runner used once.
+ *
+ * @example
+ * await using runner = new Runner({ debug: true });
+ * await runner.run(main);
+ */
+export class Runner {
+  private loop: Loop | null = null;
+  private closed = false;
+  private readonly options: RunOptions;
+
+  constructor(options: RunOptions = {}) {
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(`Runner expects an options object: received ${typeof options}`);
+    }
+    this.options = options;
+  }
+
+  /** The runner's loop (created on first use). */
+  getLoop(): Loop {
+    if (this.closed) throw new Error("Runner is closed");
+    if (this.loop === null) {
+      const { clock, debug } = this.options;
+      this.loop = new Loop({ ...(clock !== undefined ? { clock } : {}), ...(debug !== undefined ? { debug } : {}) });
+    }
+    return this.loop;
+  }
+
+  /**
+   * Runs `main` as a task to completion and settles with its outcome. SIGINT (Ctrl-C) while it
+   * runs cancels it; a second SIGINT ends the process as usual.
+   *
+   * @throws TypeError if `main` is not a function (e.g. `run(main())`).
+   */
+  run<T>(main: () => PromiseLike<T> | T, options?: { name?: string }): Promise<T> {
+    checkFunction("run()", main, RUN_FIX);
+    const running = storage.getStore();
+    if (running !== undefined && running._state === PENDING) {
+      throw new Error("run() cannot be called from inside a running task: await the function directly, or use createTask()");
+    }
+    const loop = this.getLoop();
+    const task = loop.createTask(main, { name: options?.name ?? "main" });
+    const removeSigint = installSigint(task as unknown as Task<unknown>);
+    return whenDone(task as unknown as Task<unknown>).then(() => {
+      removeSigint();
+      return task.result();
+    });
+  }
+
+  /** Cancels and awaits every task left, runs the loop's close hooks, reports unretrieved failures. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const loop = this.loop;
+    if (loop === null) return;
+    loop._closing = true;
+    await cancelAllTasks(loop);
+    for (const hook of loop._closeHooks.splice(0)) await hook();
+    reportLeftoverFailures(loop);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+async function cancelAllTasks(loop: Loop): Promise<void> {
+  // Tasks may start others while unwinding; a few rounds catch those too.
+  for (let round = 0; round < 8 && loop._tasks.size > 0; round++) {
+    const tasks = [...loop._tasks];
+    for (const task of tasks) task.cancel();
+    await Promise.all(tasks.map(whenDone));
+    for (const task of tasks) {
+      if (task.cancelled()) continue;
+      const error = task.exception();
+      if (error !== null) {
+        loop.callExceptionHandler({ message: "unhandled exception during run() shutdown", exception: error, task });
+      }
+    }
+  }
+}
+
+function installSigint(task: Task<unknown>): () => void {
+  if (!isMainThread || process.listenerCount("SIGINT") > 0) return () => undefined;
+  let interrupted = false;
+  const onSigint = (): void => {
+    if (interrupted || task.done()) {
+      process.off("SIGINT", onSigint);
+      process.kill(process.pid, "SIGINT");
+      return;
+    }
+    interrupted = true;
+    task.cancel("interrupted by SIGINT");
+  };
+  process.on("SIGINT", onSigint);
+  return () => process.off("SIGINT", onSigint);
+}
+
+/**
+ * Runs `main` as the root task of a new loop; when it settles, cancels and awaits every task
+ * still pending, shuts the default executor down, and settles with `main`'s outcome.
+ *
+ * @throws TypeError if `main` is not a function: write `run(main)`, not `run(main())`.
+ * @example
+ * await run(async () => {
+ *   await sleep(1);
+ *   console.log("done");
+ * });
+ */
+export function run<T>(main: () => PromiseLike<T> | T, options: RunOptions = {}): Promise<T> {
+  checkFunction("run()", main, RUN_FIX);
+  const runner = new Runner(options);
+  const started = runner.run(main);
+  return finish(runner, started);
+}
+
+async function finish<T>(runner: Runner, started: Promise<T>): Promise<T> {
+  let outcome: { ok: true; value: T } | { ok: false; error: unknown };
+  try {
+    outcome = { ok: true, value: await started };
+  } catch (error) {
+    outcome = { ok: false, error };
+  }
+  await runner.close();
+  if (!outcome.ok) throw outcome.error;
+  return outcome.value;
+}

@@ -1,0 +1,87 @@
+import { CancelledError } from "./errors.js";
+import { currentLoop } from "./kernel/context.js";
+import type { TimerHandle } from "./kernel/handle.js";
+import type { Loop } from "./kernel/loop.js";
+import { checkDelay } from "./kernel/validate.js";
+import { checkSignal, linkSignal, runningTask, takePendingCancel, type WaitOptions } from "./kernel/waiting.js";
+
+/** The wait behind one `sleep()`: what the task awaits, and what its `cancel()` rejects. */
+class Sleeper<T> {
+  settled = false;
+  timer: TimerHandle | null = null;
+  unlink: (() => void) | null = null;
+  resolve!: (value: T) => void;
+  reject!: (reason: unknown) => void;
+  constructor(
+    readonly value: T,
+    readonly deadline: number,
+    readonly loop: Loop,
+  ) {}
+
+  done(): boolean {
+    return this.settled;
+  }
+
+  cancel(message?: string): boolean {
+    return this.fail(new CancelledError(message));
+  }
+
+  abort(reason: unknown): void {
+    this.fail(reason);
+  }
+
+  describe(): string {
+    if (this.deadline === Infinity) return "sleep(forever)";
+    const left = Math.max(0, this.deadline - this.loop.time());
+    return `sleep (${left.toFixed(3)}s left)`;
+  }
+
+  private fail(reason: unknown): boolean {
+    if (this.settled) return false;
+    this.settled = true;
+    this.timer?.cancel();
+    this.unlink?.();
+    this.reject(reason);
+    return true;
+  }
+}
+
+function wake(sleeper: Sleeper<unknown>): void {
+  if (sleeper.settled) return;
+  sleeper.settled = true;
+  sleeper.unlink?.();
+  sleeper.resolve(sleeper.value);
+}
+
+/**
+ * Resolves with `value` after `delay` seconds. `sleep(0)` yields to the event loop for one turn,
+ * so other tasks, timers and I/O run (a `sleep(0)` loop does not starve I/O).
+ * A negative delay is treated as 0, as in asyncio; `Infinity` sleeps until cancelled.
+ *
+ * @throws RangeError if `delay` is NaN; TypeError if it is not a number.
+ * @example
+ * await sleep(0.5);                  // half a second
+ * const v = await sleep(1, "done");  // resolves to "done"
+ */
+export function sleep(delay: number): Promise<void>;
+export function sleep<T>(delay: number, value: T, options?: WaitOptions): Promise<T>;
+export function sleep<T>(delay: number, value?: T, options?: WaitOptions): Promise<T | undefined> {
+  const d = checkDelay("sleep()", delay);
+  const signal = checkSignal("sleep()", options);
+  const task = runningTask();
+  const pending = takePendingCancel(task);
+  if (pending !== null) return Promise.reject(pending);
+  if (signal?.aborted === true) return Promise.reject(signal.reason);
+  const loop = task !== undefined ? task._loop : currentLoop();
+  const deadline = d <= 0 ? loop.time() : loop.time() + d;
+  const sleeper = new Sleeper<T | undefined>(value, deadline, loop);
+  const promise = new Promise<T | undefined>((resolve, reject) => {
+    sleeper.resolve = resolve;
+    sleeper.reject = reject;
+  });
+  if (d <= 0) loop._soon(wake, sleeper as Sleeper<unknown>);
+  else if (d !== Infinity) sleeper.timer = loop._at(deadline, wake, [sleeper]);
+  if (signal !== undefined) sleeper.unlink = linkSignal(signal, sleeper);
+  if (task !== undefined) task._waitOn(sleeper);
+  return promise;
+}
