@@ -50,6 +50,9 @@ export class Future<T = unknown> implements PromiseLike<T>, Waiter {
   private rejectPromise: ((reason: unknown) => void) | null = null;
 
   constructor(loop?: Loop) {
+    if (loop !== undefined && typeof (loop as Partial<Loop> | null)?._soon !== "function") {
+      throw new TypeError(`Future expects an optional Loop: received ${typeof loop}`);
+    }
     this._loop = loop ?? currentLoop();
   }
 
@@ -108,7 +111,8 @@ export class Future<T = unknown> implements PromiseLike<T>, Waiter {
 
   /** Cancels the future and schedules its callbacks. Returns false if it was already done. */
   cancel(message?: string): boolean {
-    this._unretrieved = false;
+    // Cancelling a failed future counts as looking at its failure (asyncio clears __log_traceback).
+    this._markRetrieved();
     if (this._state !== PENDING) return false;
     this._cancelMessage = message;
     this._state = CANCELLED;

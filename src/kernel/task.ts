@@ -100,7 +100,7 @@ export class Task<T = unknown> extends Future<T> {
    * next one, if it is blocked on a foreign promise). Returns false if the task is already done.
    */
   override cancel(message?: string): boolean {
-    this._unretrieved = false;
+    this._markRetrieved();
     if (this._state !== PENDING) return false;
     this._numCancelsRequested++;
     const controller = this._controller;
