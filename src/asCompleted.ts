@@ -1,0 +1,120 @@
+import { TimeoutError } from "./errors.js";
+import { currentLoop } from "./kernel/context.js";
+import type { AwaitableLike } from "./kernel/ensureFuture.js";
+import type { Future } from "./kernel/future.js";
+import type { TimerHandle } from "./kernel/handle.js";
+import { checkTimeout } from "./kernel/validate.js";
+import { toFutures } from "./wait.js";
+
+/**
+ * What `asCompleted()` returns: iterate it with `for` to get promises of the results in completion
+ * order, or with `for await` to get the original tasks/futures in completion order.
+ */
+export interface AsCompleted<T> extends Iterable<Promise<T>>, AsyncIterable<Future<T>> {}
+
+/** A finished future, boxed: a Future is a thenable, and a promise resolved with one would adopt it. */
+interface Completed<T> {
+  future: Future<T> | null; // null: the timeout fired
+}
+
+
+class CompletionOrder<T> {
+  private readonly completed: Array<Completed<T>> = [];
+  private readonly getters: Array<Future<Completed<T>>> = [];
+  private readonly todo: Set<Future<T>>;
+  private todoLeft: number;
+  private timer: TimerHandle | null = null;
+  private readonly onCompletion = (f: Future<T>): void => {
+    if (this.todo.size === 0) return; // the timeout came first
+    this.todo.delete(f);
+    this.push({ future: f });
+    if (this.todo.size === 0) this.timer?.cancel();
+  };
+
+  constructor(futures: Set<Future<T>>, timeout: number | null) {
+    this.todo = futures;
+    this.todoLeft = futures.size;
+    for (const f of futures) f.addDoneCallback(this.onCompletion);
+    if (futures.size > 0 && timeout !== null) {
+      this.timer = currentLoop().callLater(timeout, () => this.onTimeout());
+    }
+  }
+
+  /** Claims one of the remaining results; false once all have been handed out. */
+  take(): boolean {
+    if (this.todoLeft === 0) return false;
+    this.todoLeft--;
+    return true;
+  }
+
+  /** The next completed future (boxed), in completion order; TimeoutError once the deadline passed. */
+  async next(): Promise<Completed<T>> {
+    let item = this.completed.shift();
+    if (item === undefined) {
+      const getter = currentLoop().createFuture<Completed<T>>();
+      this.getters.push(getter);
+      try {
+        item = await getter;
+      } catch (error) {
+        const i = this.getters.indexOf(getter);
+        if (i >= 0) this.getters.splice(i, 1);
+        throw error;
+      }
+    }
+    if (item.future === null) throw new TimeoutError("asCompleted() timed out");
+    return item;
+  }
+
+  private onTimeout(): void {
+    for (const f of this.todo) {
+      f.removeDoneCallback(this.onCompletion);
+      this.push({ future: null });
+    }
+    this.todo.clear();
+  }
+
+  private push(item: Completed<T>): void {
+    // A getter cancelled after being woken cannot be un-woken; skip done ones so nothing is lost.
+    let getter = this.getters.shift();
+    while (getter !== undefined && getter.done()) getter = this.getters.shift();
+    if (getter !== undefined) getter.setResult(item);
+    else this.completed.push(item);
+  }
+}
+
+/**
+ * Iterates over awaitables in the order they complete (Python 3.13's `as_completed`).
+ *
+ * - `for (const p of asCompleted(aws))` yields promises; awaiting the n-th gives the n-th result
+ *   to arrive (or throws its error).
+ * - `for await (const f of asCompleted(aws))` yields the original tasks/futures as they finish.
+ *
+ * With `timeout` (seconds), awaiting past the deadline throws `TimeoutError`; nothing is cancelled.
+ *
+ * @throws TypeError if `aws` is not an iterable of awaitables; RangeError if timeout is NaN.
+ * @example
+ * for (const next of asCompleted(tasks)) console.log(await next);
+ * for await (const task of asCompleted(tasks)) console.log(task.name, task.result());
+ */
+export function asCompleted<T>(aws: Iterable<AwaitableLike<T>>, options: { timeout?: number | null } = {}): AsCompleted<T> {
+  const timeout = checkTimeout("asCompleted()", options.timeout);
+  const order = new CompletionOrder<T>(toFutures("asCompleted()", aws), timeout);
+  const sync: IterableIterator<Promise<T>> = {
+    next: (): IteratorResult<Promise<T>> =>
+      order.take() ? { done: false, value: order.next().then((c) => (c.future as Future<T>).result()) } : { done: true, value: undefined },
+    [Symbol.iterator]() {
+      return this;
+    },
+  };
+  const async: AsyncIterableIterator<Future<T>> = {
+    next: async (): Promise<IteratorResult<Future<T>>> =>
+      order.take() ? { done: false, value: (await order.next()).future as Future<T> } : { done: true, value: undefined },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+  return {
+    [Symbol.iterator]: () => sync,
+    [Symbol.asyncIterator]: () => async,
+  };
+}

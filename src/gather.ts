@@ -1,0 +1,122 @@
+import { CancelledError } from "./errors.js";
+import { currentLoop } from "./kernel/context.js";
+import { ensureFuture, type AwaitableLike, type ResultOf } from "./kernel/ensureFuture.js";
+import { Future } from "./kernel/future.js";
+import { isThenable } from "./kernel/validate.js";
+
+export interface GatherOptions {
+  /** Failures (and CancelledErrors) become results instead of rejecting the gather. */
+  returnExceptions?: boolean;
+}
+
+type Results<A extends readonly unknown[]> = { -readonly [K in keyof A]: ResultOf<A[K]> };
+type ResultsOrErrors<A extends readonly unknown[]> = { -readonly [K in keyof A]: ResultOf<A[K]> | Error };
+
+/**
+ * The Future `gather()` returns. Cancelling it cancels every child that is not done yet.
+ */
+export class GatheringFuture<T> extends Future<T> {
+  /** @internal */ _cancelRequested = false;
+  /** @internal */
+  constructor(private readonly children: readonly Future<unknown>[]) {
+    super(children[0]?._loop ?? currentLoop());
+  }
+
+  override cancel(message?: string): boolean {
+    this._unretrieved = false;
+    if (this.done()) return false;
+    let cancelled = false;
+    for (const child of this.children) if (child.cancel(message)) cancelled = true;
+    // The outer future itself finishes once every child has; see onChildDone.
+    if (cancelled) this._cancelRequested = true;
+    return cancelled;
+  }
+
+  describe(): string {
+    const pending = this.children.filter((c) => !c.done()).length;
+    return `gather (${pending} of ${this.children.length} pending)`;
+  }
+}
+
+function isOptions(value: unknown): value is GatherOptions {
+  return typeof value === "object" && value !== null && !isThenable(value) && !(value instanceof Future);
+}
+
+/**
+ * Runs awaitables concurrently and resolves with their results in argument order (a typed tuple).
+ * Functions are started in new tasks; tasks, futures and promises are awaited as they are.
+ *
+ * Without `returnExceptions`, the first failure rejects the gather and the others keep running;
+ * with it, failures (and CancelledErrors) are results. Cancelling the returned future cancels
+ * every child task.
+ *
+ * @throws TypeError if an argument is not awaitable, or options are not last.
+ * @example
+ * const [a, b] = await gather(fetchUser(1), () => fetchUser(2));
+ * const results = await gather(job1, job2, { returnExceptions: true });
+ */
+export function gather<const A extends readonly AwaitableLike<unknown>[]>(...aws: A): GatheringFuture<Results<A>>;
+export function gather<const A extends readonly AwaitableLike<unknown>[]>(
+  ...args: [...A, GatherOptions & { returnExceptions: true }]
+): GatheringFuture<ResultsOrErrors<A>>;
+export function gather<const A extends readonly AwaitableLike<unknown>[]>(
+  ...args: [...A, GatherOptions]
+): GatheringFuture<Results<A> | ResultsOrErrors<A>>;
+export function gather(...args: unknown[]): GatheringFuture<unknown[]> {
+  let returnExceptions = false;
+  let count = args.length;
+  if (count > 0 && isOptions(args[count - 1])) {
+    const options = args[count - 1] as GatherOptions;
+    returnExceptions = options.returnExceptions === true;
+    count--;
+  }
+  const loop = currentLoop();
+  const children: Future<unknown>[] = [];
+  const distinct = new Map<unknown, Future<unknown>>();
+  for (let i = 0; i < count; i++) {
+    const arg = args[i];
+    if (isOptions(arg)) throw new TypeError(`gather() takes its options object last: found one at position ${i}`);
+    let child = distinct.get(arg);
+    if (child === undefined) {
+      child = ensureFuture(`gather() argument ${i}`, arg as AwaitableLike<unknown>, loop);
+      distinct.set(arg, child);
+    }
+    children.push(child);
+  }
+  const outer = new GatheringFuture<unknown[]>(children);
+  if (children.length === 0) {
+    outer.setResult([]);
+    return outer;
+  }
+  const unique = [...distinct.values()];
+  let finished = 0;
+  const onChildDone = (child: Future<unknown>): void => {
+    finished++;
+    if (outer.done()) {
+      if (!child.cancelled()) child.exception(); // mark it retrieved: the gather already reported
+      return;
+    }
+    if (!returnExceptions) {
+      if (child.cancelled()) {
+        outer.setException(child._makeCancelledError());
+        return;
+      }
+      const error = child.exception();
+      if (error !== null) {
+        outer.setException(error);
+        return;
+      }
+    }
+    if (finished === unique.length) {
+      const results = children.map((c) => {
+        if (c.cancelled()) return new CancelledError(c._cancelMessage);
+        const error = c.exception();
+        return error !== null ? error : c.result();
+      });
+      if (outer._cancelRequested) outer.setException(child._makeCancelledError());
+      else outer.setResult(results);
+    }
+  };
+  for (const child of unique) child._addListener(onChildDone);
+  return outer;
+}

@@ -1,0 +1,40 @@
+/**
+ * Turns anything a combinator accepts into a Future: a Future or Task as it is, a function into a
+ * new task running it, a promise (or any thenable) into a Future that settles with it.
+ *
+ * A promise wrapped this way cannot be stopped by cancelling the wrapper: its work already runs
+ * elsewhere. A promise created inside the current task is still cancelled with that task, since
+ * its library awaits belong to it.
+ */
+import { currentLoop } from "./context.js";
+import { Future } from "./future.js";
+import type { Loop } from "./loop.js";
+import { describe, isThenable } from "./validate.js";
+
+/** A promise, Future, Task or other thenable, or a function to run in a new task. */
+export type AwaitableLike<T> = PromiseLike<T> | (() => PromiseLike<T> | T);
+
+/** What awaiting an `AwaitableLike` gives. */
+export type ResultOf<A> = A extends () => infer R ? Awaited<R> : Awaited<A>;
+
+function settleFrom<T>(future: Future<T>, thenable: PromiseLike<T>): void {
+  thenable.then(
+    (value) => {
+      if (!future.done()) future.setResult(value);
+    },
+    (error: unknown) => {
+      if (!future.done()) future.setException(error);
+    },
+  );
+}
+
+export function ensureFuture<T>(where: string, aw: AwaitableLike<T>, loop: Loop = currentLoop()): Future<T> {
+  if (aw instanceof Future) return aw as Future<T>;
+  if (typeof aw === "function") return loop.createTask<T>(aw);
+  if (isThenable(aw)) {
+    const future = new Future<T>(loop);
+    settleFrom(future, aw);
+    return future;
+  }
+  throw new TypeError(`${where} expects a Task, Future, promise or async function: received ${describe(aw)}`);
+}

@@ -1,0 +1,98 @@
+import { currentLoop } from "./kernel/context.js";
+import { ensureFuture, type AwaitableLike } from "./kernel/ensureFuture.js";
+import type { Future } from "./kernel/future.js";
+import { checkTimeout, describe, isThenable } from "./kernel/validate.js";
+
+/** `wait()` returns when any awaitable finishes or is cancelled. */
+export const FIRST_COMPLETED = "FIRST_COMPLETED";
+/** `wait()` returns when any awaitable fails (or all finish). */
+export const FIRST_EXCEPTION = "FIRST_EXCEPTION";
+/** `wait()` returns when all awaitables are done (the default). */
+export const ALL_COMPLETED = "ALL_COMPLETED";
+
+export type ReturnWhen = typeof FIRST_COMPLETED | typeof FIRST_EXCEPTION | typeof ALL_COMPLETED;
+
+export interface WaitCallOptions {
+  /** Seconds to wait at most; on timeout `wait()` just returns (nothing is cancelled). */
+  timeout?: number | null;
+  returnWhen?: ReturnWhen;
+}
+
+export function toFutures<T>(where: string, aws: Iterable<AwaitableLike<T>>): Set<Future<T>> {
+  if (aws === null || typeof aws !== "object" || isThenable(aws) || typeof (aws as Iterable<unknown>)[Symbol.iterator] !== "function") {
+    throw new TypeError(`${where} expects an iterable of tasks, futures or promises: received ${describe(aws)}`);
+  }
+  const loop = currentLoop();
+  const futures = new Set<Future<T>>();
+  const seen = new Set<unknown>();
+  let i = 0;
+  for (const aw of aws) {
+    if (!seen.has(aw)) {
+      seen.add(aw);
+      futures.add(ensureFuture(`${where} item ${i}`, aw, loop));
+    }
+    i++;
+  }
+  return futures;
+}
+
+/**
+ * Waits for the awaitables until `returnWhen` holds or `timeout` seconds pass, and resolves with
+ * `[done, pending]`. It never cancels anything: on timeout it just returns.
+ * Pass tasks (or futures) to recognise them in the sets; functions are started as new tasks and
+ * promises are wrapped in new futures.
+ *
+ * @throws TypeError if `aws` is not an iterable of awaitables; RangeError if it is empty or
+ *   `returnWhen` is not one of FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED.
+ * @example
+ * const [done, pending] = await wait(tasks, { returnWhen: FIRST_COMPLETED, timeout: 5 });
+ */
+export function wait<T>(
+  aws: Iterable<AwaitableLike<T>>,
+  options: WaitCallOptions = {},
+): Promise<[done: Set<Future<T>>, pending: Set<Future<T>>]> {
+  const timeout = checkTimeout("wait()", options.timeout);
+  const returnWhen = options.returnWhen ?? ALL_COMPLETED;
+  if (returnWhen !== FIRST_COMPLETED && returnWhen !== FIRST_EXCEPTION && returnWhen !== ALL_COMPLETED) {
+    throw new RangeError(`wait() expects returnWhen to be FIRST_COMPLETED, FIRST_EXCEPTION or ALL_COMPLETED: received ${describe(returnWhen)}`);
+  }
+  const futures = toFutures("wait()", aws);
+  if (futures.size === 0) throw new RangeError("wait() expects at least one awaitable: received an empty collection");
+  return waitFutures(futures, timeout, returnWhen);
+}
+
+async function waitFutures<T>(
+  futures: Set<Future<T>>,
+  timeout: number | null,
+  returnWhen: ReturnWhen,
+): Promise<[Set<Future<T>>, Set<Future<T>>]> {
+  const loop = currentLoop();
+  const waiter = loop.createFuture<void>();
+  const release = (): void => {
+    if (!waiter.done()) waiter.setResult(undefined);
+  };
+  const timer = timeout === null ? null : loop.callLater(timeout, release);
+  let counter = futures.size;
+  const onCompletion = (f: Future<T>): void => {
+    counter--;
+    if (
+      counter <= 0 ||
+      returnWhen === FIRST_COMPLETED ||
+      (returnWhen === FIRST_EXCEPTION && !f.cancelled() && f.exception() !== null)
+    ) {
+      timer?.cancel();
+      release();
+    }
+  };
+  for (const f of futures) f.addDoneCallback(onCompletion);
+  try {
+    await waiter;
+  } finally {
+    timer?.cancel();
+    for (const f of futures) f.removeDoneCallback(onCompletion);
+  }
+  const done = new Set<Future<T>>();
+  const pending = new Set<Future<T>>();
+  for (const f of futures) (f.done() ? done : pending).add(f);
+  return [done, pending];
+}
