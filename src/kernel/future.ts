@@ -149,13 +149,21 @@ export class Future<T = unknown> implements PromiseLike<T>, Waiter {
     this._markRetrieved();
     if (this._state === PENDING) {
       const task = storage.getStore();
-      if (task !== undefined && (task as unknown) !== this && task._state === PENDING) {
-        if (task._mustCancel) {
-          // A cancellation that could not be delivered yet is delivered here, at the next library
-          // await, and leaves this future alone (asyncio throws it in before the await).
-          return Promise.reject(task._takePendingCancel()).then(onfulfilled, onrejected);
-        }
+      if ((task as unknown) === this) {
+        // Awaiting itself would never settle (asyncio raises RuntimeError here).
+        return Promise.reject(new Error(`Task cannot await on itself: ${inspect(this)}`)).then(onfulfilled, onrejected);
+      }
+      if (task !== undefined && task._state === PENDING) {
         task._waitOn(this);
+        if (task._mustCancel) {
+          // A cancellation that could not be delivered yet (the task cancelled itself, or was
+          // blocked on a foreign promise) is delivered here, at the next library await, the way
+          // asyncio's Task.__step does it: by cancelling the future now awaited. So an awaited
+          // task is cancelled too and this await ends when it has unwound (bpo-34872).
+          const message = task._pendingCancelMessage;
+          if (this.cancel(message)) task._mustCancel = false;
+          else return Promise.reject(task._takePendingCancel()).then(onfulfilled, onrejected);
+        }
       }
     }
     return this.getPromise().then(onfulfilled, onrejected);
