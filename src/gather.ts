@@ -38,6 +38,8 @@ export class GatheringFuture<T> extends Future<T> {
   }
 }
 
+let gatherStamp = 0;
+
 function isOptions(value: unknown): value is GatherOptions {
   return typeof value === "object" && value !== null && !isThenable(value) && !(value instanceof Future);
 }
@@ -71,24 +73,37 @@ export function gather(...args: unknown[]): GatheringFuture<unknown[]> {
     count--;
   }
   const loop = currentLoop();
-  const children: Future<unknown>[] = [];
-  const distinct = new Map<unknown, Future<unknown>>();
+  const children: Future<unknown>[] = new Array<Future<unknown>>(count);
+  // The same awaitable passed twice is awaited once (as asyncio does). Futures are recognised by a
+  // per-call stamp, so no Map of 100k entries is built for the common all-distinct case.
+  const stamp = ++gatherStamp;
+  const unique: Future<unknown>[] = [];
+  let seenOthers: Map<unknown, Future<unknown>> | null = null;
   for (let i = 0; i < count; i++) {
     const arg = args[i];
     if (isOptions(arg)) throw new TypeError(`gather() takes its options object last: found one at position ${i}`);
-    let child = distinct.get(arg);
-    if (child === undefined) {
-      child = ensureFuture(`gather() argument ${i}`, arg as AwaitableLike<unknown>, loop);
-      distinct.set(arg, child);
+    let child: Future<unknown> | undefined;
+    if (arg instanceof Future) {
+      child = arg as Future<unknown>;
+      if (child._gatherStamp !== stamp) {
+        child._gatherStamp = stamp;
+        unique.push(child);
+      }
+    } else {
+      child = seenOthers?.get(arg);
+      if (child === undefined) {
+        child = ensureFuture(`gather() argument ${i}`, arg as AwaitableLike<unknown>, loop);
+        (seenOthers ??= new Map()).set(arg, child);
+        unique.push(child);
+      }
     }
-    children.push(child);
+    children[i] = child;
   }
   const outer = new GatheringFuture<unknown[]>(children);
-  if (children.length === 0) {
+  if (count === 0) {
     outer.setResult([]);
     return outer;
   }
-  const unique = [...distinct.values()];
   let finished = 0;
   const onChildDone = (child: Future<unknown>): void => {
     finished++;

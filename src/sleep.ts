@@ -5,6 +5,14 @@ import type { Loop } from "./kernel/loop.js";
 import { checkDelay } from "./kernel/validate.js";
 import { checkSignal, linkSignal, runningTask, takePendingCancel, type WaitOptions } from "./kernel/waiting.js";
 
+// The promise executor stores its resolving functions here rather than closing over the sleeper.
+let capturedResolve: (value: unknown) => void = () => undefined;
+let capturedReject: (reason: unknown) => void = () => undefined;
+function captureResolvers(resolve: (value: never) => void, reject: (reason: unknown) => void): void {
+  capturedResolve = resolve as (value: unknown) => void;
+  capturedReject = reject;
+}
+
 /** The wait behind one `sleep()`: what the task awaits, and what its `cancel()` rejects. */
 class Sleeper<T> {
   settled = false;
@@ -75,10 +83,9 @@ export function sleep<T>(delay: number, value?: T, options?: WaitOptions): Promi
   const loop = task !== undefined ? task._loop : currentLoop();
   const deadline = d <= 0 ? loop.time() : loop.time() + d;
   const sleeper = new Sleeper<T | undefined>(value, deadline, loop);
-  const promise = new Promise<T | undefined>((resolve, reject) => {
-    sleeper.resolve = resolve;
-    sleeper.reject = reject;
-  });
+  const promise = new Promise<T | undefined>(captureResolvers);
+  sleeper.resolve = capturedResolve as (value: T | undefined) => void;
+  sleeper.reject = capturedReject;
   if (d <= 0) loop._soon(wake, sleeper as Sleeper<unknown>);
   else if (d !== Infinity) sleeper.timer = loop._at(deadline, wake, [sleeper]);
   if (signal !== undefined) sleeper.unlink = linkSignal(signal, sleeper);

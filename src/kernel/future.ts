@@ -22,6 +22,15 @@ export interface Waiter {
   cancel(message?: string): boolean;
 }
 
+// The executor stores the resolving functions here instead of closing over the future: one
+// closure less per awaited future.
+let capturedResolve: (value: unknown) => void = () => undefined;
+let capturedReject: (reason: unknown) => void = () => undefined;
+function captureResolvers(resolve: (value: never) => void, reject: (reason: unknown) => void): void {
+  capturedResolve = resolve as (value: unknown) => void;
+  capturedReject = reject;
+}
+
 interface DoneCall {
   cb: (future: unknown) => void;
   fut: unknown;
@@ -39,11 +48,14 @@ export class Future<T = unknown> implements PromiseLike<T>, Waiter {
   /** @internal */ _cancelMessage: string | undefined = undefined;
   /** @internal */ _cancelledError: CancelledError | null = null;
   /** @internal */ readonly _loop: Loop;
+  /** @internal Marks the future as seen by one gather() call, to skip duplicates without a Map. */
+  _gatherStamp = 0;
   /** @internal True while a failure has not been looked at (Python's `_log_traceback`). */
   _unretrieved = false;
   /** @internal Callbacks run on completion through the loop (user-visible, asyncio order). */
   private callbacks: Array<DoneCallback<T>> | null = null;
-  /** @internal Library listeners run synchronously on completion. */
+  /** @internal Library listeners run synchronously on completion: one inline slot, then an array. */
+  private listener: ((future: Future<T>) => void) | null = null;
   private listeners: Array<(future: Future<T>) => void> | null = null;
   private promise: Promise<T> | null = null;
   private resolvePromise: ((value: T) => void) | null = null;
@@ -188,11 +200,16 @@ export class Future<T = unknown> implements PromiseLike<T>, Waiter {
   /** @internal Adds a listener run synchronously at completion (or now, if done). */
   _addListener(listener: (future: Future<T>) => void): void {
     if (this._state !== PENDING) listener(this);
+    else if (this.listener === null) this.listener = listener;
     else (this.listeners ??= []).push(listener);
   }
 
   /** @internal */
   _removeListener(listener: (future: Future<T>) => void): void {
+    if (this.listener === listener) {
+      this.listener = null;
+      return;
+    }
     const listeners = this.listeners;
     if (listeners === null) return;
     const i = listeners.indexOf(listener);
@@ -242,10 +259,9 @@ export class Future<T = unknown> implements PromiseLike<T>, Waiter {
     let promise = this.promise;
     if (promise === null) {
       if (this._state === PENDING) {
-        promise = new Promise<T>((resolve, reject) => {
-          this.resolvePromise = resolve;
-          this.rejectPromise = reject;
-        });
+        promise = new Promise<T>(captureResolvers);
+        this.resolvePromise = capturedResolve as (value: T) => void;
+        this.rejectPromise = capturedReject;
       } else if (this._state === CANCELLED) {
         promise = Promise.reject(this._makeCancelledError());
       } else if (this._hasException) {
@@ -267,10 +283,15 @@ export class Future<T = unknown> implements PromiseLike<T>, Waiter {
       this.resolvePromise = null;
       this.rejectPromise = null;
     }
+    const listener = this.listener;
+    if (listener !== null) {
+      this.listener = null;
+      listener(this);
+    }
     const listeners = this.listeners;
     if (listeners !== null) {
       this.listeners = null;
-      for (const listener of listeners) listener(this);
+      for (const l of listeners) l(this);
     }
     const callbacks = this.callbacks;
     if (callbacks !== null) {

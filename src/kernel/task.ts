@@ -12,6 +12,7 @@ import { CancelledError, InvalidStateError } from "../errors.js";
 import { storage } from "./context.js";
 import { CANCELLED, FINISHED, Future, PENDING, type Waiter } from "./future.js";
 import type { Loop } from "./loop.js";
+import type { Linked } from "./taskList.js";
 
 export interface TaskOptions {
   /** A name for reports and the task tree; defaults to `Task-N`. */
@@ -44,9 +45,15 @@ async function runBody(task: Task<unknown>): Promise<void> {
   task._succeed(value);
 }
 
-export class Task<T = unknown> extends Future<T> {
+export class Task<T = unknown> extends Future<T> implements Linked {
   /** @internal */ _fn: (() => PromiseLike<T> | T) | null;
-  /** @internal */ _name: string;
+  /** @internal Null until read: the default name `Task-<id>` is built on demand. */
+  _name: string | null;
+  /** @internal */ readonly _id = ++taskCounter;
+  /** @internal Links of the loop's pending-task list. */
+  _prevTask: Linked | null = null;
+  /** @internal */ _nextTask: Linked | null = null;
+  /** @internal */ _listed = false;
   /** @internal */ _mustCancel = false;
   /** @internal */ _pendingCancelMessage: string | undefined = undefined;
   /** @internal */ _numCancelsRequested = 0;
@@ -71,7 +78,7 @@ export class Task<T = unknown> extends Future<T> {
     if (name !== undefined && typeof name !== "string") {
       throw new TypeError(`createTask() expects options.name to be a string: received ${typeof name}`);
     }
-    this._name = name ?? `Task-${++taskCounter}`;
+    this._name = name ?? null;
     this._parent = storage.getStore() ?? null;
     if (loop._debug) this._creationStack = captureStack(2);
     loop._tasks.add(this as Task<unknown>);
@@ -79,7 +86,7 @@ export class Task<T = unknown> extends Future<T> {
   }
 
   get name(): string {
-    return this._name;
+    return (this._name ??= `Task-${this._id}`);
   }
 
   set name(value: string) {
@@ -88,7 +95,7 @@ export class Task<T = unknown> extends Future<T> {
 
   /** Python spelling, for ported code. */
   getName(): string {
-    return this._name;
+    return this.name;
   }
 
   setName(value: string): void {
@@ -180,7 +187,7 @@ export class Task<T = unknown> extends Future<T> {
   }
 
   override [inspect.custom](): string {
-    return `<Task ${JSON.stringify(this._name)} ${this.describeState()}>`;
+    return `<Task ${JSON.stringify(this.name)} ${this.describeState()}>`;
   }
 
   /** @internal Records `waiter` as what this task awaits. */
