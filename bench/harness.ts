@@ -1,0 +1,204 @@
+/**
+ * A tiny benchmark harness. A workload has named variants (the hand-written floor, asyncio-ts, the
+ * JavaScript peers, CPython). Each JavaScript variant runs in a fresh child process
+ * (`--expose-gc`): one warm-up at a smaller size, then a few measured runs with a full GC before
+ * each; each CPython variant is a script in bench/python/ that does the same and prints JSON.
+ * The figure reported is the median. Other work on the machine makes seconds noisy; the ratios
+ * to the floor and to CPython, measured in the same run, are the numbers to read.
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const BENCH_DIR = fileURLToPath(new URL(".", import.meta.url));
+
+/** One prepared variant: `run(n)` does the work once; it may return its own measurement. */
+export interface Instance {
+  run(n: number): Promise<number | void>;
+  close?(): Promise<void> | void;
+}
+
+export type Role = "floor" | "asyncio-ts" | "peer" | "cpython";
+
+export interface Variant {
+  name: string;
+  role: Role;
+  /** JavaScript variants: prepares an instance (imports, pools) in the child process. */
+  make?: () => Promise<Instance>;
+  /** CPython variants: script in bench/python/ and extra arguments after `n runs`. */
+  python?: { script: string; args?: string[] };
+  /** Measured runs override (e.g. 1 for a slow peer); the warm-up still happens. */
+  runs?: number;
+  /** Size override for this variant (a slow peer measured at a smaller size, scaled linearly). */
+  scaleDown?: number;
+}
+
+export type Unit = "s" | "B/task" | "µs/waiter";
+
+/** The figures of one run of the suite, by workload id and variant name. */
+export type Lookup = (workload: string, variant: string) => number | undefined;
+
+export interface Target {
+  text: string;
+  /** true = met, false = missed, undefined = cannot tell (a figure is missing). */
+  check(get: Lookup): boolean | undefined;
+}
+
+export interface Workload {
+  id: string;
+  title: string;
+  unit: Unit;
+  /** Problem size for a full run and for `--quick`. */
+  n: number;
+  quickN: number;
+  /** Measured runs per variant in a full run (`--quick` does 1). */
+  runs: number;
+  /** Warm-up size as a fraction of n (0 = no warm-up). */
+  warmup: number;
+  variants: Variant[];
+  target?: Target;
+  /** Seconds before a child is killed and reported as timed out. */
+  timeoutS?: number;
+}
+
+/** What a variant produced. `values` are the measured runs (already scaled to n). */
+export type Outcome =
+  | { kind: "ok"; values: number[]; median: number; note?: string }
+  | { kind: "na"; reason: string }
+  | { kind: "error"; reason: string };
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  if (sorted.length === 0) return NaN;
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+interface ChildResult {
+  values?: number[];
+  na?: string;
+  error?: string;
+  note?: string;
+}
+
+function runProcess(
+  command: string,
+  args: string[],
+  timeoutS: number,
+  outFile: string,
+): Promise<ChildResult> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], cwd: join(BENCH_DIR, "..") });
+    let stderr = "";
+    let stdout = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, timeoutS * 1000);
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      if (timedOut) {
+        resolve({ error: `timed out after ${timeoutS} s` });
+        return;
+      }
+      let text: string;
+      try {
+        text = readFileSync(outFile, "utf8");
+      } catch {
+        // No result file: fall back to stdout (the Python scripts print their JSON).
+        text = stdout.trim().split("\n").at(-1) ?? "";
+      }
+      try {
+        resolve(JSON.parse(text) as ChildResult);
+      } catch {
+        const why = stderr.trim().split("\n").slice(-3).join(" | ") || `exit ${code ?? signal}`;
+        resolve({ error: why.slice(0, 300) });
+      }
+    });
+  });
+}
+
+export interface RunSettings {
+  quick: boolean;
+  python: string;
+}
+
+/** Runs one variant in a fresh process and summarises what it measured. */
+export async function runVariant(workload: Workload, variant: Variant, settings: RunSettings): Promise<Outcome> {
+  const n = settings.quick ? workload.quickN : workload.n;
+  const runs = settings.quick ? 1 : (variant.runs ?? workload.runs);
+  const timeoutS = (workload.timeoutS ?? 120) * (settings.quick ? 0.5 : 1);
+  const dir = mkdtempSync(join(tmpdir(), "asyncio-ts-bench-"));
+  const outFile = join(dir, "result.json");
+  try {
+    let result: ChildResult;
+    if (variant.python !== undefined) {
+      const script = join(BENCH_DIR, "python", variant.python.script);
+      const args = [script, String(n), String(runs), String(workload.warmup), ...(variant.python.args ?? [])];
+      result = await runProcess(settings.python, args, timeoutS, outFile);
+    } else {
+      const args = [
+        "--expose-gc",
+        "--import",
+        "tsx",
+        join(BENCH_DIR, "child.ts"),
+        workload.id,
+        variant.name,
+        String(n),
+        String(runs),
+        outFile,
+      ];
+      result = await runProcess(process.execPath, args, timeoutS, outFile);
+    }
+    if (result.na !== undefined) return { kind: "na", reason: result.na };
+    if (result.error !== undefined) return { kind: "error", reason: result.error };
+    const values = result.values ?? [];
+    if (values.length === 0) return { kind: "error", reason: "no measurement" };
+    return { kind: "ok", values, median: median(values), ...(result.note !== undefined ? { note: result.note } : {}) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------- formatting
+
+export function formatValue(value: number, unit: Unit): string {
+  if (unit === "s") {
+    if (value >= 10) return `${value.toFixed(1)} s`;
+    if (value >= 1) return `${value.toFixed(2)} s`;
+    if (value >= 0.01) return `${(value * 1000).toFixed(0)} ms`;
+    return `${(value * 1000).toFixed(1)} ms`;
+  }
+  if (unit === "B/task") return `${value.toFixed(0)} B/task`;
+  return `${value < 10 ? value.toFixed(2) : value.toFixed(1)} µs/waiter`;
+}
+
+export function formatRatio(value: number | undefined, reference: number | undefined): string {
+  if (value === undefined || reference === undefined || !(reference > 0)) return "";
+  const r = value / reference;
+  return `${r < 10 ? r.toFixed(2) : r.toFixed(1)}×`;
+}
+
+export function formatOutcome(outcome: Outcome | undefined, unit: Unit): string {
+  if (outcome === undefined) return "—";
+  if (outcome.kind === "ok") return formatValue(outcome.median, unit) + (outcome.note !== undefined ? ` (${outcome.note})` : "");
+  if (outcome.kind === "na") return outcome.reason.startsWith("not exported") ? "n/a (not exported)" : `n/a (${outcome.reason})`;
+  return `error: ${outcome.reason}`;
+}
+
+/** A plain-text table with aligned columns (the first column left-aligned, the rest right). */
+export function textTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]): string =>
+    cells.map((c, i) => (i <= 1 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  ").trimEnd();
+  return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
+}

@@ -1,0 +1,5 @@
+// workerpool's worker script: registers the job under a name.
+import workerpool from "workerpool";
+import { sumSquares } from "./sumsq.js";
+
+workerpool.worker({ sumSquares });

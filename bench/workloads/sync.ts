@@ -1,0 +1,354 @@
+/** Issue 3's synchronization workloads: Semaphore(10) throughput, Lock contention, wake-up cost. */
+import { need, type TaskLike } from "../api.js";
+import type { Variant, Workload } from "../harness.js";
+import { FloorSemaphore, range, yieldImmediate } from "./common.js";
+
+const PERMITS = 10;
+
+export const semaphoreWorkload: Workload = {
+  id: "semaphore",
+  title: "Semaphore: 100k jobs (each yields once) through Semaphore(10)",
+  unit: "s",
+  n: 100_000,
+  quickN: 10_000,
+  runs: 3,
+  warmup: 0.1,
+  target: {
+    text: "asyncio-ts at least as fast as p-limit and p-queue, far ahead of async-mutex",
+    check: (get) => {
+      const lib = get("semaphore", "asyncio-ts Semaphore, one task per job");
+      const peers = [get("semaphore", "p-limit(10)"), get("semaphore", "p-queue concurrency 10")];
+      if (lib === undefined || peers.some((p) => p === undefined)) return undefined;
+      return peers.every((p) => lib <= (p as number));
+    },
+  },
+  variants: [
+    {
+      name: "floor: counter + resolver FIFO",
+      role: "floor",
+      make: () =>
+        Promise.resolve({
+          run: async (n: number) => {
+            const sem = new FloorSemaphore(PERMITS);
+            await Promise.all(
+              range(n).map(async () => {
+                await sem.acquire();
+                try {
+                  await yieldImmediate();
+                } finally {
+                  sem.release();
+                }
+              }),
+            );
+          },
+        }),
+    },
+    {
+      name: "asyncio-ts Semaphore, one task per job",
+      role: "asyncio-ts",
+      make: async () => {
+        const { run, createTask, sleep, Semaphore } = await need("run", "createTask", "sleep", "Semaphore");
+        return {
+          run: (n: number) =>
+            run(async () => {
+              const sem = new Semaphore(PERMITS);
+              const tasks = new Array<PromiseLike<void>>(n);
+              for (let i = 0; i < n; i++) {
+                tasks[i] = createTask(async () => {
+                  using _ = await sem.acquire();
+                  await sleep(0);
+                });
+              }
+              await Promise.all(tasks);
+            }),
+        };
+      },
+    },
+    {
+      name: "asyncio-ts Semaphore, plain async fns",
+      role: "asyncio-ts",
+      make: async () => {
+        const { run, sleep, Semaphore } = await need("run", "sleep", "Semaphore");
+        return {
+          run: (n: number) =>
+            run(async () => {
+              const sem = new Semaphore(PERMITS);
+              await Promise.all(
+                range(n).map(async () => {
+                  using _ = await sem.acquire();
+                  await sleep(0);
+                }),
+              );
+            }),
+        };
+      },
+    },
+    {
+      name: "p-limit(10)",
+      role: "peer",
+      make: async () => {
+        const { default: pLimit } = await import("p-limit");
+        return {
+          run: async (n: number) => {
+            const limit = pLimit(PERMITS);
+            await Promise.all(range(n).map(() => limit(yieldImmediate)));
+          },
+        };
+      },
+    },
+    {
+      name: "p-queue concurrency 10",
+      role: "peer",
+      make: async () => {
+        const { default: PQueue } = await import("p-queue");
+        return {
+          run: async (n: number) => {
+            const queue = new PQueue({ concurrency: PERMITS });
+            for (let i = 0; i < n; i++) void queue.add(yieldImmediate); // settled through onIdle()
+            await queue.onIdle();
+          },
+        };
+      },
+    },
+    {
+      name: "async-mutex Semaphore(10)",
+      role: "peer",
+      make: async () => {
+        const { Semaphore } = await import("async-mutex");
+        return {
+          run: async (n: number) => {
+            const sem = new Semaphore(PERMITS);
+            await Promise.all(range(n).map(() => sem.runExclusive(yieldImmediate)));
+          },
+        };
+      },
+    },
+    { name: "CPython asyncio.Semaphore(10)", role: "cpython", python: { script: "semaphore.py" } },
+  ],
+};
+
+const LOCK_TASKS = 100;
+
+export const lockWorkload: Workload = {
+  id: "lock",
+  title: "Lock: 100 tasks × 1,000 increments, a yield inside the critical section",
+  unit: "s",
+  n: 100_000,
+  quickN: 10_000,
+  runs: 3,
+  warmup: 0.1,
+  target: {
+    text: "asyncio-ts Lock at least as fast as async-mutex's Mutex",
+    check: (get) => {
+      const lib = get("lock", "asyncio-ts Lock");
+      const peer = get("lock", "async-mutex Mutex");
+      return lib === undefined || peer === undefined ? undefined : lib <= peer;
+    },
+  },
+  variants: [
+    {
+      name: "floor: hand-written FIFO lock",
+      role: "floor",
+      make: () =>
+        Promise.resolve({
+          run: async (n: number) => {
+            const lock = new FloorSemaphore(1);
+            let counter = 0;
+            const each = n / LOCK_TASKS;
+            await Promise.all(
+              range(LOCK_TASKS).map(async () => {
+                for (let j = 0; j < each; j++) {
+                  await lock.acquire();
+                  try {
+                    const value = counter;
+                    await yieldImmediate();
+                    counter = value + 1;
+                  } finally {
+                    lock.release();
+                  }
+                }
+              }),
+            );
+            if (counter !== n) throw new Error(`counter ${counter} !== ${n}`);
+          },
+        }),
+    },
+    {
+      name: "asyncio-ts Lock",
+      role: "asyncio-ts",
+      make: async () => {
+        const { run, createTask, sleep, Lock } = await need("run", "createTask", "sleep", "Lock");
+        return {
+          run: (n: number) =>
+            run(async () => {
+              const lock = new Lock();
+              let counter = 0;
+              const each = n / LOCK_TASKS;
+              const tasks: TaskLike<void>[] = [];
+              for (let t = 0; t < LOCK_TASKS; t++) {
+                tasks.push(
+                  createTask(async () => {
+                    for (let j = 0; j < each; j++) {
+                      using _ = await lock.acquire();
+                      const value = counter;
+                      await sleep(0);
+                      counter = value + 1;
+                    }
+                  }),
+                );
+              }
+              await Promise.all(tasks);
+              if (counter !== n) throw new Error(`counter ${counter} !== ${n}`);
+            }),
+        };
+      },
+    },
+    {
+      name: "async-mutex Mutex",
+      role: "peer",
+      make: async () => {
+        const { Mutex } = await import("async-mutex");
+        return {
+          run: async (n: number) => {
+            const mutex = new Mutex();
+            let counter = 0;
+            const each = n / LOCK_TASKS;
+            await Promise.all(
+              range(LOCK_TASKS).map(async () => {
+                for (let j = 0; j < each; j++) {
+                  const release = await mutex.acquire();
+                  try {
+                    const value = counter;
+                    await yieldImmediate();
+                    counter = value + 1;
+                  } finally {
+                    release();
+                  }
+                }
+              }),
+            );
+            if (counter !== n) throw new Error(`counter ${counter} !== ${n}`);
+          },
+        };
+      },
+    },
+    { name: "CPython asyncio.Lock", role: "cpython", python: { script: "lock.py" } },
+  ],
+};
+
+/**
+ * Wake-up cost: n waiters queue on a held semaphore; the holder releases and each waiter, once
+ * woken, releases again, so the permit walks the whole queue. Measured: the walk's time per waiter.
+ */
+function waitersOn(
+  setup: () => Promise<{ acquire: () => Promise<() => void>; spawn: (fn: () => Promise<void>) => PromiseLike<void>; yieldNow: () => Promise<void>; wrap: <T>(fn: () => Promise<T>) => Promise<T> }>,
+): () => Promise<{ run: (n: number) => Promise<number> }> {
+  return async () => {
+    const { acquire, spawn, yieldNow, wrap } = await setup();
+    return {
+      run: (n: number) =>
+        wrap(async () => {
+          const releaseHeld = await acquire();
+          const waiters = new Array<PromiseLike<void>>(n);
+          for (let i = 0; i < n; i++) {
+            waiters[i] = spawn(async () => {
+              const release = await acquire();
+              release();
+            });
+          }
+          // Let every waiter start and queue up.
+          await yieldNow();
+          await yieldNow();
+          await yieldNow();
+          const t0 = performance.now();
+          releaseHeld();
+          await Promise.all(waiters);
+          return ((performance.now() - t0) * 1000) / n;
+        }),
+    };
+  };
+}
+
+function wakeVariants(): Variant[] {
+  return [
+    {
+      name: "floor: counter + resolver FIFO",
+      role: "floor",
+      make: waitersOn(() => {
+        const sem = new FloorSemaphore(1);
+        return Promise.resolve({
+          acquire: async () => {
+            await sem.acquire();
+            return () => sem.release();
+          },
+          spawn: (fn) => fn(),
+          yieldNow: yieldImmediate,
+          wrap: (fn) => fn(),
+        });
+      }),
+    },
+    {
+      name: "asyncio-ts Semaphore",
+      role: "asyncio-ts",
+      make: waitersOn(async () => {
+        const { run, createTask, sleep, Semaphore } = await need("run", "createTask", "sleep", "Semaphore");
+        let sem = new Semaphore(1);
+        return {
+          acquire: async () => {
+            const guard = await sem.acquire();
+            return () => guard.release();
+          },
+          spawn: (fn) => createTask(fn),
+          yieldNow: () => sleep(0),
+          wrap: (fn) =>
+            run(() => {
+              sem = new Semaphore(1);
+              return fn();
+            }),
+        };
+      }),
+    },
+    {
+      name: "async-mutex Semaphore",
+      role: "peer",
+      make: waitersOn(async () => {
+        const { Semaphore } = await import("async-mutex");
+        const sem = new Semaphore(1);
+        return {
+          acquire: async () => (await sem.acquire())[1],
+          spawn: (fn) => fn(),
+          yieldNow: yieldImmediate,
+          wrap: (fn) => fn(),
+        };
+      }),
+    },
+    { name: "CPython asyncio.Semaphore", role: "cpython", python: { script: "wake.py" } },
+  ];
+}
+
+function wakeWorkload(size: number, label: string, target?: Workload["target"]): Workload {
+  return {
+    id: `wake-${label}`,
+    title: `wake-up cost per waiter, ${size.toLocaleString("en-US")} waiters on one semaphore`,
+    unit: "µs/waiter",
+    n: size,
+    quickN: Math.max(1000, size / 10),
+    runs: 5,
+    warmup: 0.1,
+    variants: wakeVariants(),
+    ...(target !== undefined ? { target } : {}),
+  };
+}
+
+export const wakeWorkloads: Workload[] = [
+  wakeWorkload(1_000, "1k"),
+  wakeWorkload(10_000, "10k"),
+  wakeWorkload(50_000, "50k", {
+    text: "asyncio-ts wake-up cost flat: at 50k waiters within 1.5× its cost at 1k",
+    check: (get) => {
+      const small = get("wake-1k", "asyncio-ts Semaphore");
+      const large = get("wake-50k", "asyncio-ts Semaphore");
+      return small === undefined || large === undefined ? undefined : large <= 1.5 * small;
+    },
+  }),
+];
