@@ -84,7 +84,7 @@ export function sleep<T>(delay: number, value?: T, options?: WaitOptions): Promi
   const deadline = d <= 0 ? loop.time() : loop.time() + d;
   const sleeper = new Sleeper<T | undefined>(value, deadline, loop);
   const promise = new Promise<T | undefined>(captureResolvers);
-  sleeper.resolve = capturedResolve as (value: T | undefined) => void;
+  sleeper.resolve = capturedResolve;
   sleeper.reject = capturedReject;
   if (d <= 0) loop._soon(wake, sleeper as Sleeper<unknown>);
   else if (d !== Infinity) sleeper.timer = loop._at(deadline, wake, [sleeper]);

@@ -260,7 +260,7 @@ export class Future<T = unknown> implements PromiseLike<T>, Waiter {
     if (promise === null) {
       if (this._state === PENDING) {
         promise = new Promise<T>(captureResolvers);
-        this.resolvePromise = capturedResolve as (value: T) => void;
+        this.resolvePromise = capturedResolve;
         this.rejectPromise = capturedReject;
       } else if (this._state === CANCELLED) {
         promise = Promise.reject(this._makeCancelledError());
