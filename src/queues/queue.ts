@@ -1,0 +1,324 @@
+/**
+ * Queue: hands items from producers to consumers, FIFO, optionally bounded (asyncio.Queue, with
+ * Python 3.13's `shutdown()`).
+ *
+ * Fairness: an item put while getters wait goes straight to the oldest getter, and a slot freed
+ * while putters wait is promised to the oldest putter; neither can be taken by a newer caller,
+ * not even by `getNowait()`/`putNowait()` before the woken task resumes. So `qsize()`/`empty()`
+ * count the items `getNowait()` can take, and `full()` counts the slots `putNowait()` cannot
+ * use (items promised to woken getters and slots promised to woken putters included).
+ *
+ * Cancellation: a `get()` cancelled before an item reached it leaves the queue as it was; one
+ * cancelled after it was handed an item but before it resumed gives the item back (to the next
+ * getter, or to the front of the queue) and fails with CancelledError, so no item is ever lost. A
+ * cancelled `put()` never inserts its item; one cancelled after it was promised a slot passes the
+ * slot to the next putter.
+ *
+ * @example
+ * const q = new Queue<Job>(100);
+ * createTask(async () => { for await (const job of q) { await run(job); q.taskDone(); } });
+ * await q.put(job);
+ * await q.join();      // every item put has been marked done
+ * q.shutdown();        // the consumer's loop ends once the queue is drained
+ */
+import { inspect } from "node:util";
+import { QueueEmpty, QueueFull, QueueShutDown } from "../errors.js";
+import { describe } from "../kernel/validate.js";
+import { checkSignal, runningTask, type WaitOptions } from "../kernel/waiting.js";
+import { Event } from "../sync/event.js";
+import { Parked, PROCEED, refusal } from "../sync/parked.js";
+import { WaiterQueue } from "../sync/waiterQueue.js";
+import { RingBuffer } from "./ringBuffer.js";
+import type { Store } from "./store.js";
+
+export interface QueueStatistics {
+  /** Items `getNowait()` could take now. */
+  qsize: number;
+  maxsize: number;
+  /** Items put and not yet marked done by `taskDone()`. */
+  unfinishedTasks: number;
+  /** Tasks in `get()`: queued, or handed an item and not yet resumed. */
+  gettersWaiting: number;
+  /** Tasks in `put()`: queued, or promised a slot and not yet resumed. */
+  puttersWaiting: number;
+  /** Tasks in `join()`. */
+  joinersWaiting: number;
+  /** All of the above waiters. */
+  tasksWaiting: number;
+  shutdown: boolean;
+}
+
+const DONE_PUT = Promise.resolve();
+
+function consumeGet(node: Parked<unknown>): unknown {
+  return (node.host as Queue<unknown>)._consumeGet(node);
+}
+
+function consumePut(node: Parked<unknown>): undefined {
+  (node.host as Queue<unknown>)._consumePut(node);
+  return undefined;
+}
+
+function checkMaxsize(where: string, maxsize: unknown): number {
+  if (typeof maxsize !== "number") {
+    throw new TypeError(`${where} expects maxsize to be a number >= 0 (0 = unbounded): received ${describe(maxsize)}`);
+  }
+  if (Number.isNaN(maxsize) || maxsize < 0) {
+    throw new RangeError(`${where} expects maxsize to be a number >= 0 (0 = unbounded): received ${describe(maxsize)}`);
+  }
+  return maxsize;
+}
+
+export class Queue<T> implements AsyncIterable<T> {
+  /** @internal */ protected readonly _store: Store<T>;
+  private readonly _maxsize: number;
+  private readonly getters = new WaiterQueue<Parked<T>>();
+  private readonly putters = new WaiterQueue<Parked<T>>();
+  /** Items handed to woken getters that have not resumed yet. */
+  private handedOff = 0;
+  /** Free slots promised to woken putters that have not resumed yet. */
+  private reservedSlots = 0;
+  private unfinished = 0;
+  private readonly finished = new Event();
+  private isShutdown = false;
+  private immediate = false;
+
+  /**
+   * @param maxsize the most items it holds; 0 (the default) or Infinity for no limit.
+   * @throws RangeError if `maxsize` is negative or NaN; TypeError if not a number.
+   */
+  constructor(maxsize = 0) {
+    this._maxsize = checkMaxsize(new.target.name, maxsize);
+    this._store = this._createStore();
+    this.finished.set();
+  }
+
+  /** The bound given at construction (0 = unbounded). */
+  get maxsize(): number {
+    return this._maxsize;
+  }
+
+  /** Number of items `getNowait()` can take now. */
+  qsize(): number {
+    return this._store.size;
+  }
+
+  /** Whether `getNowait()` would throw. */
+  empty(): boolean {
+    return this._store.size === 0;
+  }
+
+  /** Whether the queue has no slot for a new item (`putNowait()` would throw QueueFull). */
+  full(): boolean {
+    return this._maxsize > 0 && this._store.size + this.handedOff + this.reservedSlots >= this._maxsize;
+  }
+
+  /**
+   * Puts `item` in, waiting for a free slot if the queue is full (FIFO among putters).
+   * @throws QueueShutDown if the queue is (or gets) shut down; TypeError for a bad `options.signal`.
+   */
+  put(item: T, options?: WaitOptions): Promise<void> {
+    const signal = options === undefined ? undefined : checkSignal(`${this.constructor.name}.put()`, options);
+    const task = runningTask();
+    const refused = refusal(task, signal);
+    if (refused !== PROCEED) return Promise.reject(refused);
+    if (this.isShutdown) return Promise.reject(this.shutDownError("put()"));
+    if (!this.full()) {
+      try {
+        this.insert(item);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return DONE_PUT;
+    }
+    const node = new Parked<T>(this, `${this.constructor.name}.put()`);
+    node._value = item;
+    return node.park(this.putters, task, signal).then(consumePut as (node: Parked<T>) => undefined);
+  }
+
+  /**
+   * Puts `item` in without waiting.
+   * @throws QueueFull if there is no free slot; QueueShutDown if the queue is shut down.
+   */
+  putNowait(item: T): void {
+    if (this.isShutdown) throw this.shutDownError("putNowait()");
+    if (this.full()) {
+      throw new QueueFull(`${this.constructor.name}.putNowait(): the queue is full (maxsize ${this._maxsize})`);
+    }
+    this.insert(item);
+  }
+
+  /**
+   * Removes and returns the next item, waiting for one if the queue is empty (FIFO among getters).
+   * @throws QueueShutDown once the queue is shut down and empty (at once after `shutdown(true)`).
+   */
+  get(options?: WaitOptions): Promise<T> {
+    const signal = options === undefined ? undefined : checkSignal(`${this.constructor.name}.get()`, options);
+    const task = runningTask();
+    const refused = refusal(task, signal);
+    if (refused !== PROCEED) return Promise.reject(refused);
+    if (this._store.size > 0) {
+      const item = this._store.pop();
+      if (!this.putters.isEmpty()) this.wakePutters();
+      return Promise.resolve(item);
+    }
+    if (this.isShutdown) return Promise.reject(this.shutDownError("get()"));
+    return new Parked<T>(this, `${this.constructor.name}.get()`).park(this.getters, task, signal).then(consumeGet as (node: Parked<T>) => T);
+  }
+
+  /**
+   * Removes and returns the next item without waiting.
+   * @throws QueueEmpty if there is none; QueueShutDown if it is empty and shut down.
+   */
+  getNowait(): T {
+    if (this._store.size === 0) {
+      if (this.isShutdown) throw this.shutDownError("getNowait()");
+      throw new QueueEmpty(`${this.constructor.name}.getNowait(): the queue is empty`);
+    }
+    const item = this._store.pop();
+    if (!this.putters.isEmpty()) this.wakePutters();
+    return item;
+  }
+
+  /**
+   * Marks one item taken by a consumer as processed; `join()` resolves when every item put has
+   * been marked.
+   * @throws RangeError if called more times than items were put.
+   */
+  taskDone(): void {
+    if (this.unfinished <= 0) {
+      throw new RangeError(
+        `${this.constructor.name}.taskDone() called more times than items were put (unfinished tasks: ${this.unfinished})`,
+      );
+    }
+    if (--this.unfinished === 0) this.finished.set();
+  }
+
+  /** Resolves once every item put has been marked done by `taskDone()` (at once if none is pending). */
+  join(options?: WaitOptions): Promise<void> {
+    return this.finished._wait(`${this.constructor.name}.join()`, options) as Promise<unknown> as Promise<void>;
+  }
+
+  /**
+   * Shuts the queue down (Python 3.13): `put()` and `putNowait()` throw QueueShutDown from now
+   * on; `get()` returns the items left, then throws QueueShutDown; every blocked putter (and
+   * getter, the queue being empty) is woken with QueueShutDown.
+   * With `immediate`, the items left are dropped (each counts as done for `join()`) and
+   * `get()` throws at once.
+   */
+  shutdown(immediate = false): void {
+    this.isShutdown = true;
+    if (immediate) {
+      this.immediate = true;
+      const dropped = this._store.size + this.handedOff;
+      this._store.clear();
+      this.unfinished = Math.max(0, this.unfinished - dropped);
+      if (this.unfinished === 0) this.finished.set();
+    }
+    for (let node = this.getters.peek(); node !== null; node = this.getters.peek()) node.fail(this.shutDownError("get()"));
+    for (let node = this.putters.peek(); node !== null; node = this.putters.peek()) node.fail(this.shutDownError("put()"));
+  }
+
+  /** `for await (const item of queue)`: gets items until the queue is shut down and drained. */
+  async *[Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
+    for (;;) {
+      let item: T;
+      try {
+        item = await this.get();
+      } catch (error) {
+        if (error instanceof QueueShutDown) return;
+        throw error;
+      }
+      yield item;
+    }
+  }
+
+  statistics(): QueueStatistics {
+    const getters = this.getters.size + this.handedOff;
+    const putters = this.putters.size + this.reservedSlots;
+    const joiners = this.finished.statistics().tasksWaiting;
+    return {
+      qsize: this._store.size,
+      maxsize: this._maxsize,
+      unfinishedTasks: this.unfinished,
+      gettersWaiting: getters,
+      puttersWaiting: putters,
+      joinersWaiting: joiners,
+      tasksWaiting: getters + putters + joiners,
+      shutdown: this.isShutdown,
+    };
+  }
+
+  [inspect.custom](): string {
+    const s = this.statistics();
+    let out = `<${this.constructor.name} maxsize=${this._maxsize}`;
+    if (s.qsize > 0) out += ` qsize=${s.qsize}`;
+    if (s.gettersWaiting > 0) out += ` getters=${s.gettersWaiting}`;
+    if (s.puttersWaiting > 0) out += ` putters=${s.puttersWaiting}`;
+    if (s.unfinishedTasks > 0) out += ` tasks=${s.unfinishedTasks}`;
+    if (s.shutdown) out += " shutdown";
+    return `${out}>`;
+  }
+
+  /** @internal Subclasses choose the order of items. */
+  protected _createStore(): Store<T> {
+    return new RingBuffer<T>();
+  }
+
+  /** @internal The consume step of a parked get (see Parked). */
+  _consumeGet(node: Parked<T>): T {
+    this.handedOff--;
+    const item = node._value as T;
+    const granted = node.settle();
+    if (this.immediate) {
+      // shutdown(true) already dropped the item and counted it done.
+      throw granted ? this.shutDownError("get()") : node._error;
+    }
+    if (!granted) {
+      // Cancelled after the item reached it: the item goes on as if it had never left.
+      const next = this.getters.peek();
+      if (next !== null) {
+        this.handedOff++;
+        next.wakeWith(item);
+      } else {
+        this._store.restore(item);
+      }
+      throw node._error;
+    }
+    if (!this.putters.isEmpty()) this.wakePutters();
+    return item;
+  }
+
+  /** @internal The consume step of a parked put. */
+  _consumePut(node: Parked<T>): void {
+    this.reservedSlots--;
+    if (!node.settle()) {
+      this.wakePutters(); // the slot goes to the next putter
+      throw node._error;
+    }
+    if (this.isShutdown) throw this.shutDownError("put()");
+    this.insert(node._value as T);
+  }
+
+  private insert(item: T): void {
+    const getter = this.getters.peek();
+    if (getter !== null) {
+      this.handedOff++;
+      getter.wakeWith(item);
+    } else {
+      this._store.push(item);
+    }
+    if (this.unfinished++ === 0) this.finished.clear();
+  }
+
+  private wakePutters(): void {
+    for (let node = this.putters.peek(); node !== null && !this.full(); node = this.putters.peek()) {
+      this.reservedSlots++;
+      node.wake();
+    }
+  }
+
+  private shutDownError(op: string): QueueShutDown {
+    return new QueueShutDown(`${this.constructor.name}.${op}: the queue is shut down${op.startsWith("get") ? " and empty" : ""}`);
+  }
+}

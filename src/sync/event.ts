@@ -1,0 +1,78 @@
+/**
+ * Event: a flag tasks can wait for (asyncio.Event). `set()` wakes every waiter; `wait()` on a set
+ * event returns at once; `clear()` makes later waits block again.
+ *
+ * Cancellation: a cancelled `wait()` leaves the queue; one cancelled after `set()` woke it but
+ * before it resumed fails with CancelledError, as in asyncio (nothing else changes).
+ *
+ * @example
+ * const ready = new Event();
+ * createTask(async () => { await ready.wait(); go(); });
+ * ready.set();
+ */
+import { inspect } from "node:util";
+import { checkSignal, runningTask, type WaitOptions } from "../kernel/waiting.js";
+import { Parked, PROCEED, refusal } from "./parked.js";
+import { WaiterQueue } from "./waiterQueue.js";
+
+export interface EventStatistics {
+  isSet: boolean;
+  /** Tasks blocked in `wait()`. */
+  tasksWaiting: number;
+}
+
+const TRUE = Promise.resolve(true as const);
+
+function consumeWait(node: Parked): true {
+  if (node.settle()) return true;
+  throw node._error;
+}
+
+export class Event {
+  private flag = false;
+  private readonly waiters = new WaiterQueue<Parked>();
+
+  isSet(): boolean {
+    return this.flag;
+  }
+
+  /** Sets the flag and wakes every waiting task. */
+  set(): void {
+    if (this.flag) return;
+    this.flag = true;
+    for (let node = this.waiters.peek(); node !== null; node = this.waiters.peek()) node.wake();
+  }
+
+  /** Resets the flag: later `wait()` calls block until the next `set()`. */
+  clear(): void {
+    this.flag = false;
+  }
+
+  /**
+   * Resolves to true once the flag is set (at once if it is).
+   * @throws TypeError if `options.signal` is not an AbortSignal.
+   */
+  wait(options?: WaitOptions): Promise<true> {
+    return this._wait("Event.wait()", options);
+  }
+
+  /** Counts of waiters, for tests and monitoring. */
+  statistics(): EventStatistics {
+    return { isSet: this.flag, tasksWaiting: this.waiters.size };
+  }
+
+  [inspect.custom](): string {
+    const n = this.waiters.size;
+    return `<Event ${this.flag ? "set" : "unset"}${n > 0 ? ` waiters=${n}` : ""}>`;
+  }
+
+  /** @internal `wait()` under another name in reports (Queue.join()). */
+  _wait(op: string, options: WaitOptions | undefined): Promise<true> {
+    const signal = options === undefined ? undefined : checkSignal(op, options);
+    const task = runningTask();
+    const refused = refusal(task, signal);
+    if (refused !== PROCEED) return Promise.reject(refused);
+    if (this.flag) return TRUE;
+    return new Parked(this, op).park(this.waiters, task, signal).then(consumeWait);
+  }
+}

@@ -1,0 +1,161 @@
+/**
+ * A task parked in a primitive's `WaiterQueue`: the waiter the task registers (so `task.cancel()`
+ * reaches it), the native promise it awaits, and the state machine that makes cancellation exact.
+ *
+ *   WAITING --wake()--> WOKEN --consume--> DONE      (the grant is the task's)
+ *      |                  |
+ *      |cancel/abort      |cancel/abort before the task resumed
+ *      v                  v
+ *    DONE (rejected)     LATE --consume--> DONE      (the primitive passes the grant on; throws)
+ *
+ * A waker hands its grant (lock, permit, item, slot, notification) to a WOKEN node at once, so a
+ * new caller can never barge past it. The task takes the grant only when it resumes (`consume`,
+ * chained with `.then` before the caller sees the result). If it was cancelled in between
+ * (CPython's "cancelled after being woken" race), consume gives the grant to the next waiter and
+ * the call fails with the CancelledError: either it happened, or you got cancelled and nothing
+ * changed.
+ */
+import { inspect } from "node:util";
+import { CancelledError } from "../errors.js";
+import type { Task } from "../kernel/task.js";
+import { linkSignal, takePendingCancel } from "../kernel/waiting.js";
+import { QueueNode, type WaiterQueue } from "./waiterQueue.js";
+
+export const WAITING = 0;
+export const WOKEN = 1;
+export const LATE = 2;
+export const DONE = 3;
+export type ParkedState = typeof WAITING | typeof WOKEN | typeof LATE | typeof DONE;
+
+/** Returned by `refusal()` when the call may proceed. */
+export const PROCEED: unique symbol = Symbol("proceed");
+
+/**
+ * Why a blocking call must fail at the door, before touching the primitive: a cancellation the
+ * task could not receive yet (delivered at its next library await), or an already aborted signal.
+ */
+export function refusal(task: Task<unknown> | undefined, signal: AbortSignal | undefined): unknown {
+  const pending = takePendingCancel(task);
+  if (pending !== null) return pending;
+  if (signal !== undefined && signal.aborted) return signal.reason;
+  return PROCEED;
+}
+
+let nextResolve: ((node: never) => void) | null = null;
+let nextReject: ((reason: unknown) => void) | null = null;
+function capture(resolve: (node: never) => void, reject: (reason: unknown) => void): void {
+  nextResolve = resolve;
+  nextReject = reject;
+}
+
+export class Parked<V = unknown> extends QueueNode {
+  /** @internal */ _state: ParkedState = WAITING;
+  /** @internal What the waker handed over (an item), or what a putter carries. */
+  _value: V | undefined = undefined;
+  /** @internal The cancellation to deliver once the grant is passed on (LATE, or shielded). */
+  _error: unknown = undefined;
+  /**
+   * @internal A shielded wait (Condition re-acquiring its lock) is never abandoned: a cancel is
+   * recorded in `_error` and delivered by the primitive once the wait completes.
+   */
+  _shielded = false;
+  /** @internal */ _resolve: (node: this) => void;
+  /** @internal */ _reject: (reason: unknown) => void;
+  /** @internal */ _unlink: (() => void) | null = null;
+  /** The promise the task awaits; resolves with this node. */
+  readonly promise: Promise<this>;
+
+  constructor(
+    /** The primitive, for reports. */
+    readonly host: object,
+    /** What the task is doing, for reports (e.g. "Lock.acquire()"). */
+    readonly op: string,
+  ) {
+    super();
+    this.promise = new Promise<this>(capture);
+    this._resolve = nextResolve as (node: this) => void;
+    this._reject = nextReject as (reason: unknown) => void;
+  }
+
+  /** Waiter: done once consumed or failed (a LATE node still has to pass its grant on). */
+  done(): boolean {
+    return this._state === DONE;
+  }
+
+  /** Waiter: called by `task.cancel(message)`. */
+  cancel(message?: string): boolean {
+    return this.abort(new CancelledError(message));
+  }
+
+  /** Abortable: called when the `{ signal }` aborts. Returns whether the wait took the failure. */
+  abort(reason: unknown): boolean {
+    const state = this._state;
+    if (state === DONE) return false;
+    if (this._shielded || state === LATE) {
+      // Keep the first cancellation of a LATE node; a shielded wait keeps the latest.
+      if (state !== LATE) this._error = reason;
+      return true;
+    }
+    if (state === WOKEN) {
+      this._state = LATE;
+      this._error = reason;
+      return true;
+    }
+    this.fail(reason);
+    return true;
+  }
+
+  /** Hands the grant over: the node leaves its queue and the task will resume. */
+  wake(): void {
+    this._list?.remove(this);
+    this._state = WOKEN;
+    this._resolve(this);
+  }
+
+  /** Wakes the node handing it `value` (an item for a getter). */
+  wakeWith(value: V): void {
+    this._value = value;
+    this.wake();
+  }
+
+  /** Fails the wait (cancel before wake-up, shutdown, abort): leaves the queue, rejects. */
+  fail(reason: unknown): void {
+    this._list?.remove(this);
+    this._state = DONE;
+    const unlink = this._unlink;
+    if (unlink !== null) {
+      this._unlink = null;
+      unlink();
+    }
+    this._reject(reason);
+  }
+
+  /**
+   * Called by the primitive's consume step when the task resumes. Returns true if the grant is
+   * the task's (state DONE), false if it was cancelled after the wake-up (the caller must pass
+   * the grant on, then throw `_error`).
+   */
+  settle(): boolean {
+    const unlink = this._unlink;
+    if (unlink !== null) {
+      this._unlink = null;
+      unlink();
+    }
+    const late = this._state === LATE;
+    this._state = DONE;
+    return !late;
+  }
+
+  /** Queues the node and links it to the task and the signal; returns the promise to chain on. */
+  park(queue: WaiterQueue<this>, task: Task<unknown> | undefined, signal: AbortSignal | undefined): Promise<this> {
+    queue.push(this);
+    if (signal !== undefined) this._unlink = linkSignal(signal, this);
+    if (task !== undefined) task._waitOn(this);
+    return this.promise;
+  }
+
+  /** For the task tree. */
+  describe(): string {
+    return `${this.op} on ${inspect(this.host)}`;
+  }
+}
