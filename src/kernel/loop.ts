@@ -14,6 +14,16 @@ import { Handle, TimerHandle } from "./handle.js";
 import { TimerHeap } from "./heap.js";
 import { Task, type TaskOptions } from "./task.js";
 import { checkDelay, checkFunction, checkWhen } from "./validate.js";
+import type { Executor, Work } from "../executors/pool.js";
+
+/** How `loop.runInExecutor` reaches src/executors (registered there; keeps the kernel free of an import cycle). */
+type ExecutorRunner = (loop: Loop, executor: Executor | null, fn: unknown, args: unknown[]) => Future<unknown>;
+let executorRunner: ExecutorRunner | null = null;
+
+/** Registered once by src/executors/default.ts. */
+export function setExecutorRunner(runner: ExecutorRunner): void {
+  executorRunner = runner;
+}
 
 /** What the loop tells its exception handler (Python's context dict). */
 export interface ExceptionContext {
@@ -135,6 +145,15 @@ export class Loop implements ClockHost {
   createTask<T>(fn: () => PromiseLike<T> | T, options?: TaskOptions): Task<T> {
     checkFunction("createTask()", fn, "Pass the async function itself: createTask(() => work()) or createTask(work).");
     return new Task<T>(fn, this, options);
+  }
+
+  /**
+   * Runs `fn(...args)` on `executor` (this loop's default ThreadPoolExecutor if null) and returns
+   * the Future of its result; see `runInExecutor()` in src/executors.
+   */
+  runInExecutor<A extends unknown[], R>(executor: Executor | null, fn: Work<A, R>, ...args: A): Future<Awaited<R>> {
+    if (executorRunner === null) throw new Error("asyncio-ts: the executors module was not loaded");
+    return executorRunner(this, executor, fn, args) as Future<Awaited<R>>;
   }
 
   setExceptionHandler(handler: ExceptionHandler | null): void {

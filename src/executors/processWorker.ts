@@ -1,0 +1,31 @@
+/**
+ * Entry point of a ProcessPoolExecutor worker process (started once with an IPC channel using
+ * advanced serialization, so values are structured-cloned; reused for many jobs). Emitted as
+ * dist/executors/processWorker.js; from source, bundled to JavaScript (see entry.ts). argv[2] is
+ * the URL of tsx's API when the parent runs under tsx (registered before a .ts module is imported).
+ */
+import { handleJob, setTsxApi, type Reply } from "./runtime.js";
+import { replyForThrown, type JobMessage, type ReplyMessage } from "./wire.js";
+
+setTsxApi(process.argv[2] !== undefined && process.argv[2] !== "" ? process.argv[2] : null);
+
+const send = process.send?.bind(process);
+if (send === undefined) throw new Error("asyncio-ts: processWorker.js is the entry point of an executor's worker process; it needs an IPC channel");
+
+function onSendError(error: Error | null): void {
+  // The channel closed: the pool is gone or killing this worker; nothing is left to tell.
+  if (error !== null) process.exitCode = 1;
+}
+
+const reply: Reply = (message: ReplyMessage): void => {
+  try {
+    send(message, undefined, undefined, onSendError);
+  } catch (error) {
+    const why = new TypeError(`the job's result could not be sent back from the worker: ${(error as Error).message}`, { cause: error });
+    send(replyForThrown(why), undefined, undefined, onSendError);
+  }
+};
+
+process.on("message", (message: JobMessage) => handleJob(message, reply));
+// The pool owns this process: when the channel closes (pool shut down or parent gone), leave.
+process.on("disconnect", () => process.exit(0));

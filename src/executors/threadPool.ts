@@ -1,0 +1,121 @@
+/**
+ * ThreadPoolExecutor: an executor whose workers are `worker_threads`. Cheap to start (tens of ms),
+ * shares memory through SharedArrayBuffer and moves ArrayBuffers with `transfer()`. Each thread
+ * has its own heap; `resourceLimits` caps it, and a thread that runs out of memory fails only its
+ * job. Use it for CPU-heavy JavaScript and for blocking calls that would stall the event loop.
+ */
+import { availableParallelism } from "node:os";
+import { Worker, type ResourceLimits, type TransferListItem } from "node:worker_threads";
+import { describe } from "../kernel/validate.js";
+import { threadSetup, tsxApi } from "./entry.js";
+import { WorkerDiedError } from "./errors.js";
+import { Executor, type ExecutorOptions, type PoolWorker } from "./pool.js";
+import type { JobMessage, ReplyMessage } from "./wire.js";
+
+
+export interface ThreadPoolExecutorOptions extends ExecutorOptions {
+  /** Heap limits for each worker thread (see `worker_threads` `resourceLimits`). */
+  resourceLimits?: ResourceLimits | undefined;
+  /** Node options for the workers; default: the parent's `process.execArgv` (a tsx loader is registered lazily instead, see fromModule). */
+  execArgv?: string[] | undefined;
+  /** The workers' `process.env`; default: a copy of the parent's. */
+  env?: NodeJS.ProcessEnv | undefined;
+}
+
+class ThreadWorker implements PoolWorker {
+  job: PoolWorker["job"] = null;
+  readonly known = new Set<number>();
+  private readonly worker: Worker;
+  private busy = true;
+  private uncaught: unknown = undefined;
+  private exited = false;
+  private readonly exit: Promise<void>;
+
+  constructor(pool: ThreadPoolExecutor, options: ThreadPoolExecutorOptions) {
+    const { entry, execArgv } = threadSetup();
+    const argv = options.execArgv ?? execArgv;
+    this.worker = new Worker("code" in entry ? entry.code : entry.url, {
+      eval: "code" in entry,
+      workerData: { tsxApi: tsxApi() },
+      ...(options.resourceLimits !== undefined ? { resourceLimits: options.resourceLimits } : {}),
+      ...(argv !== undefined ? { execArgv: argv } : {}),
+      ...(options.env !== undefined ? { env: options.env } : {}),
+    });
+    this.worker.on("message", (message: ReplyMessage) => pool._onReply(this, message));
+    this.worker.on("error", (error: unknown) => {
+      this.uncaught = error;
+    });
+    this.exit = new Promise<void>((resolve) => {
+      this.worker.once("exit", (code: number) => {
+        this.exited = true;
+        resolve();
+        pool._onExit(this, this.deathError(code));
+      });
+    });
+  }
+
+  send(message: JobMessage, transferList: TransferListItem[] | undefined): void {
+    this.worker.postMessage(message, transferList);
+  }
+
+  setBusy(busy: boolean): void {
+    if (busy === this.busy) return;
+    this.busy = busy;
+    if (busy) this.worker.ref();
+    else this.worker.unref();
+  }
+
+  kill(): Promise<void> {
+    if (!this.exited) void this.worker.terminate(); // settles with the exit code; `exit` is what we wait for
+    return this.exit;
+  }
+
+  private deathError(code: number): WorkerDiedError {
+    const error = this.uncaught;
+    if (error !== undefined) {
+      const e = error as { code?: unknown; name?: unknown; message?: unknown };
+      if (e.code === "ERR_WORKER_OUT_OF_MEMORY") {
+        return new WorkerDiedError(
+          `The worker thread running this job died: it ran out of memory (${String(e.message)}); the pool replaces it`,
+          { exitCode: code, cause: error },
+        );
+      }
+      return new WorkerDiedError(
+        `The worker thread running this job died of an uncaught exception outside the job's own call ` +
+          `(${String(e.name)}: ${String(e.message)}); the pool replaces it`,
+        { exitCode: code, cause: error },
+      );
+    }
+    return new WorkerDiedError(`The worker thread running this job died (exit code ${code}); the pool replaces it`, { exitCode: code });
+  }
+}
+
+/**
+ * A pool of `worker_threads` (Python's `ThreadPoolExecutor`, but the threads run JavaScript in
+ * parallel). `maxWorkers` defaults to `os.availableParallelism()`. Workers start on demand and are
+ * reused; a cancelled running job terminates its thread, and a crashed thread fails only its job.
+ *
+ * @throws RangeError if maxWorkers is not a positive integer; TypeError for a non-object options.
+ * @example
+ * await using pool = new ThreadPoolExecutor({ maxWorkers: 2 });
+ * const total = await pool.submit((n: number) => { let s = 0; for (let i = 0; i < n; i++) s += i * i; return s; }, 1e7);
+ * // A per-job time limit: the job is stopped, not just abandoned.
+ * await waitFor(pool.submit(slowFn, input), 2.0);
+ */
+export class ThreadPoolExecutor extends Executor {
+  private readonly options: ThreadPoolExecutorOptions;
+
+  constructor(options: ThreadPoolExecutorOptions = {}) {
+    super("ThreadPoolExecutor", options, availableParallelism());
+    const { execArgv } = options;
+    if (execArgv !== undefined && (!Array.isArray(execArgv) || execArgv.some((a) => typeof a !== "string"))) {
+      throw new TypeError(`new ThreadPoolExecutor() expects execArgv to be an array of strings: received ${describe(execArgv)}`);
+    }
+    this.options = { ...options };
+  }
+
+  /** @internal */
+  protected _spawn(): PoolWorker {
+    return new ThreadWorker(this, this.options);
+  }
+}
