@@ -30,4 +30,6 @@ export { Timeout, timeout, timeoutAt } from "./timeouts.js";
 export { ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION, wait, type ReturnWhen, type WaitCallOptions } from "./wait.js";
 export { waitFor } from "./waitFor.js";
 export { sleep } from "./sleep.js";
+export * from "./sync/index.js";
+export * from "./queues/index.js";
 export { allTasks, createTask, currentSignal, currentTask, getEventLoop, getRunningLoop } from "./tasks.js";
