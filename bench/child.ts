@@ -1,18 +1,22 @@
 /**
- * One variant in a fresh process: node --expose-gc --import tsx bench/child.ts <workload> <variant> <n> <runs> <out.json>
+ * One variant in a fresh process: node --import tsx bench/child.ts <workload> <variant> <n> <runs> <out.json>
  * Warm-up once at a smaller size, then `runs` measured runs with a full GC before each; writes
  * {"values": [...]} (or {"na"}/{"error"}) to out.json.
  */
 import { writeFileSync } from "node:fs";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { NotExported } from "./api.js";
 import { workloads } from "./workloads/index.js";
 
 const [workloadId, variantName, nText, runsText, outFile] = process.argv.slice(2);
 if (outFile === undefined) throw new Error("usage: child.ts <workload> <variant> <n> <runs> <out.json>");
 
-function gc(): void {
-  (globalThis as { gc?: () => void }).gc?.();
-}
+// gc() without `--expose-gc` on the command line: worker_threads reject that flag in the
+// execArgv they inherit, so executor variants could not start workers.
+setFlagsFromString("--expose-gc");
+const gc = runInNewContext("gc") as () => void;
+(globalThis as { gc?: () => void }).gc ??= gc;
 
 function write(result: object): void {
   writeFileSync(outFile as string, JSON.stringify(result));

@@ -1,7 +1,7 @@
 /**
  * A tiny benchmark harness. A workload has named variants (the hand-written floor, asyncio-ts, the
  * JavaScript peers, CPython). Each JavaScript variant runs in a fresh child process
- * (`--expose-gc`): one warm-up at a smaller size, then a few measured runs with a full GC before
+ * (with gc() exposed): one warm-up at a smaller size, then a few measured runs with a full GC before
  * each; each CPython variant is a script in bench/python/ that does the same and prints JSON.
  * The figure reported is the median. Other work on the machine makes seconds noisy; the ratios
  * to the floor and to CPython, measured in the same run, are the numbers to read.
@@ -147,7 +147,6 @@ export async function runVariant(workload: Workload, variant: Variant, settings:
       result = await runProcess(settings.python, args, timeoutS, outFile);
     } else {
       const args = [
-        "--expose-gc",
         "--import",
         "tsx",
         join(BENCH_DIR, "child.ts"),
@@ -193,6 +192,12 @@ export function formatOutcome(outcome: Outcome | undefined, unit: Unit): string 
   if (outcome.kind === "ok") return formatValue(outcome.median, unit) + (outcome.note !== undefined ? ` (${outcome.note})` : "");
   if (outcome.kind === "na") return outcome.reason.startsWith("not exported") ? "n/a (not exported)" : `n/a (${outcome.reason})`;
   return `error: ${outcome.reason}`;
+}
+
+/** As formatOutcome, with long error messages cut for a table cell. */
+export function formatCell(outcome: Outcome | undefined, unit: Unit, max = 60): string {
+  const text = formatOutcome(outcome, unit);
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
 /** A plain-text table with aligned columns (the first column left-aligned, the rest right). */

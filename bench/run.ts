@@ -16,6 +16,7 @@ import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   BENCH_DIR,
+  formatCell,
   formatOutcome,
   formatRatio,
   runVariant,
@@ -154,7 +155,7 @@ function printTables(workloads: Workload[], runs: SuiteRun[]): void {
         }
         const value = get(workload.id, variant.name);
         row.push(
-          formatOutcome(outcome, workload.unit),
+          formatCell(outcome, workload.unit),
           floor !== undefined ? formatRatio(value, get(workload.id, floor)) : "",
           cpython !== undefined ? formatRatio(value, get(workload.id, cpython)) : "",
         );

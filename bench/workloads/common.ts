@@ -50,7 +50,7 @@ export class FloorSemaphore {
   }
 }
 
-/** `gc()` from --expose-gc (a no-op without it). */
+/** A full GC (bench/child.ts exposes `gc`; a no-op elsewhere). */
 export function gc(): void {
   (globalThis as { gc?: () => void }).gc?.();
 }

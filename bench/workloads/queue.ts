@@ -101,7 +101,8 @@ export const queueWorkload: Workload = {
                 consumers.push(
                   createTask(async () => {
                     while (true) {
-                      sum += await queue.get();
+                      const item = await queue.get(); // read before `sum +=`: it awaits
+                      sum += item;
                       queue.taskDone();
                     }
                   }),
@@ -131,7 +132,8 @@ export const queueWorkload: Workload = {
                 const done = yield* Deferred.make<void>();
                 const consumer = Effect.gen(function* () {
                   while (true) {
-                    sum += yield* Queue.take(queue);
+                    const item = yield* Queue.take(queue);
+                    sum += item;
                     if (--remaining === 0) yield* Deferred.succeed(done, undefined);
                   }
                 });
