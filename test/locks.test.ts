@@ -198,11 +198,10 @@ describe("Lock", () => {
       assert.deepEqual(order, ["b", "late"]);
     }));
 
-  it("Lock release of an unlocked lock throws an Error naming the problem", () =>
-    run(async () => {
-      const lock = new Lock();
-      assert.throws(() => lock.release(), /not acquired/);
-    }));
+  it("Lock release of an unlocked lock throws an Error naming the problem", () => {
+    const lock = new Lock();
+    assert.throws(() => lock.release(), /not acquired/);
+  });
 
   it("Lock release with no waiters unlocks", () =>
     run(async () => {
@@ -275,11 +274,10 @@ describe("Lock", () => {
       assert.equal(lock.locked(), false);
     }));
 
-  it("Lock acquire rejects a bad signal option with TypeError", () =>
-    run(async () => {
-      const lock = new Lock();
-      assert.throws(() => lock.acquire({ signal: 1 as unknown as AbortSignal }), TypeError);
-    }));
+  it("Lock acquire rejects a bad signal option with TypeError", () => {
+    const lock = new Lock();
+    assert.throws(() => lock.acquire({ signal: 1 as unknown as AbortSignal }), TypeError);
+  });
 
   it("Lock acquire delivers a pending cancellation at the door without taking the lock", () =>
     run(async () => {

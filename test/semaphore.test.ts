@@ -237,12 +237,12 @@ describe("Semaphore", () => {
     run(async () => {
       const sem = new Semaphore(0);
       const result: number[] = [];
-      let t4: Task | null = null;
+      let t4 = null as Task | null;
       const t1 = createTask(async () => {
         assert.equal(sem.statistics().value, 0);
         await sem.acquire();
         assert.equal(sem.statistics().value, 0); // it woke everyone it could
-        t4 = createTask(async () => {
+        t4 = createTask(() => {
           result.push(4);
         });
         result.push(1);
@@ -262,6 +262,7 @@ describe("Semaphore", () => {
         result.push(3);
       });
       await gather(t1, t2, t3);
+      assert.ok(t4 !== null);
       await t4;
       assert.deepEqual(result, [1, 2, 3, 4]);
     }));
