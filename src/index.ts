@@ -21,8 +21,10 @@ export { Loop, type ExceptionContext, type ExceptionHandler } from "./kernel/loo
 export { Task, type TaskOptions } from "./kernel/task.js";
 export type { WaitOptions } from "./kernel/waiting.js";
 export { asCompleted, type AsCompleted } from "./asCompleted.js";
+export { formatTaskTree, monitorLoopLag, printTaskTree, type LagMonitor, type LagMonitorOptions } from "./debug/index.js";
 export { gather, GatheringFuture, type GatherOptions } from "./gather.js";
 export type { AwaitableLike, ResultOf } from "./kernel/ensureFuture.js";
+export * from "./executors/index.js";
 export { run, Runner, type RunOptions } from "./run.js";
 export { shield } from "./shield.js";
 export { TaskGroup, taskGroup } from "./taskGroup.js";

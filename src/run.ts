@@ -5,6 +5,8 @@ import { PENDING } from "./kernel/future.js";
 import { Loop } from "./kernel/loop.js";
 import type { Task } from "./kernel/task.js";
 import { reportLeftoverFailures } from "./kernel/unretrieved.js";
+import { userFrame } from "./debug/frames.js";
+import { watchRun } from "./debug/runWatch.js";
 import { checkFunction } from "./kernel/validate.js";
 
 export interface RunOptions {
@@ -66,8 +68,10 @@ export class Runner {
     const loop = this.getLoop();
     const task = loop.createTask(main, { name: options?.name ?? "main" });
     const removeSigint = installSigint(task as unknown as Task<unknown>);
+    const unwatch = loop._debug ? watchRun(loop, task as unknown as Task<unknown>) : null;
     return whenDone(task as unknown as Task<unknown>).then(() => {
       removeSigint();
+      unwatch?.();
       return task.result();
     });
   }
@@ -93,6 +97,7 @@ async function cancelAllTasks(loop: Loop): Promise<void> {
   // Tasks may start others while unwinding; a few rounds catch those too.
   for (let round = 0; round < 8 && loop._tasks.size > 0; round++) {
     const tasks = [...loop._tasks];
+    if (loop._debug && round === 0) reportLeftovers(loop, tasks);
     for (const task of tasks) task.cancel();
     await Promise.all(tasks.map(whenDone));
     for (const task of tasks) {
@@ -102,6 +107,17 @@ async function cancelAllTasks(loop: Loop): Promise<void> {
         loop.callExceptionHandler({ message: "unhandled exception during run() shutdown", exception: error, task });
       }
     }
+  }
+}
+
+function reportLeftovers(loop: Loop, tasks: Task<unknown>[]): void {
+  for (const task of tasks) {
+    const created = userFrame(task._creationStack);
+    loop.callExceptionHandler({
+      message: `Task ${JSON.stringify(task.name)} was still pending when run() finished; cancelling it${created !== undefined ? `\n  task created ${created}` : ""}`,
+      task,
+      kind: "pending-at-exit",
+    });
   }
 }
 

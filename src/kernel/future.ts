@@ -53,12 +53,14 @@ export class Future<T = unknown> implements PromiseLike<T>, Waiter {
   /** @internal True while a failure has not been looked at (Python's `_log_traceback`). */
   _unretrieved = false;
   /** @internal Callbacks run on completion through the loop (user-visible, asyncio order). */
-  private callbacks: Array<DoneCallback<T>> | null = null;
+  // Stored callbacks are typed without T (`never` parameters) so that Future<T> stays covariant in T:
+  // a Task<string> is a Task<unknown>.
+  private callbacks: Array<(future: never) => void> | null = null;
   /** @internal Library listeners run synchronously on completion: one inline slot, then an array. */
-  private listener: ((future: Future<T>) => void) | null = null;
-  private listeners: Array<(future: Future<T>) => void> | null = null;
+  private listener: ((future: never) => void) | null = null;
+  private listeners: Array<(future: never) => void> | null = null;
   private promise: Promise<T> | null = null;
-  private resolvePromise: ((value: T) => void) | null = null;
+  private resolvePromise: ((value: never) => void) | null = null;
   private rejectPromise: ((reason: unknown) => void) | null = null;
 
   constructor(loop?: Loop) {
@@ -118,7 +120,7 @@ export class Future<T = unknown> implements PromiseLike<T>, Waiter {
     // Someone awaiting it (a promise was handed out) receives the failure: that counts as retrieval.
     this._unretrieved = this.promise === null;
     this._settle();
-    if (this._unretrieved) trackFailure(this as unknown as Future<unknown>);
+    if (this._unretrieved) trackFailure(this);
   }
 
   /** Cancels the future and schedules its callbacks. Returns false if it was already done. */
@@ -234,7 +236,7 @@ export class Future<T = unknown> implements PromiseLike<T>, Waiter {
   _markRetrieved(): void {
     if (this._unretrieved) {
       this._unretrieved = false;
-      untrackFailure(this as unknown as Future<unknown>);
+      untrackFailure(this);
     }
   }
 
@@ -248,7 +250,7 @@ export class Future<T = unknown> implements PromiseLike<T>, Waiter {
 
   /** @internal Called by the unretrieved-failure tracker when the failure is reported. */
   _reportUnretrieved(): void {
-    reportUnretrieved(this as unknown as Future<unknown>);
+    reportUnretrieved(this);
   }
 
   private stateName(): string {
@@ -279,19 +281,19 @@ export class Future<T = unknown> implements PromiseLike<T>, Waiter {
     if (this.resolvePromise !== null) {
       if (this._state === CANCELLED) this.rejectPromise?.(this._makeCancelledError());
       else if (this._hasException) this.rejectPromise?.(this._exception);
-      else this.resolvePromise(this._result as T);
+      else this.resolvePromise(this._result as never);
       this.resolvePromise = null;
       this.rejectPromise = null;
     }
     const listener = this.listener;
     if (listener !== null) {
       this.listener = null;
-      listener(this);
+      listener(this as never);
     }
     const listeners = this.listeners;
     if (listeners !== null) {
       this.listeners = null;
-      for (const l of listeners) l(this);
+      for (const l of listeners) l(this as never);
     }
     const callbacks = this.callbacks;
     if (callbacks !== null) {

@@ -12,7 +12,9 @@ import { enterCallbacks, outsideTasks, setLoopFactory } from "./context.js";
 import { Future } from "./future.js";
 import { Handle, TimerHandle } from "./handle.js";
 import { TimerHeap } from "./heap.js";
-import { Task, type TaskOptions } from "./task.js";
+import { debugEnabled, markBatchTimed, reportSlow } from "../debug/slowCallbacks.js";
+import { Task, taskStartedBy, type TaskOptions } from "./task.js";
+import { TaskList } from "./taskList.js";
 import { checkDelay, checkFunction, checkWhen } from "./validate.js";
 import type { Executor, Work } from "../executors/pool.js";
 
@@ -67,7 +69,7 @@ export class Loop implements ClockHost {
 
   /** @internal */ readonly _clock: Clock;
   /** @internal */ _debug: boolean;
-  /** @internal */ readonly _tasks = new Set<Task<unknown>>();
+  /** @internal Pending tasks, in creation order. */ readonly _tasks = new TaskList<Task<unknown>>();
   /** @internal */ _exceptionHandler: ExceptionHandler | null = null;
   /** @internal */ _closing = false;
   /** @internal Called when run() finishes with this loop (default executor shutdown, reports). */
@@ -105,6 +107,7 @@ export class Loop implements ClockHost {
   constructor(options: LoopOptions = {}) {
     this._clock = options.clock ?? new RealClock();
     this._debug = options.debug ?? isDebugFromEnv();
+    if (this._debug) debugEnabled(true);
     this._clock.attach?.(this);
   }
 
@@ -199,8 +202,11 @@ export class Loop implements ClockHost {
     return this._debug;
   }
 
+  /** Debug mode: slow synchronous stretches reported with the task's name, creation stacks recorded. */
   setDebug(enabled: boolean): void {
-    this._debug = Boolean(enabled);
+    const on = Boolean(enabled);
+    if (on !== this._debug) debugEnabled(on);
+    this._debug = on;
   }
 
   /** ClockHost: no ready callback is waiting to run. */
@@ -266,6 +272,10 @@ export class Loop implements ClockHost {
 
   /** @internal Runs the callbacks that were ready when the batch began. */
   _runReady(): void {
+    if (this._debug) {
+      this.runReadyTimed();
+      return;
+    }
     this.batchScheduled = false;
     const batch = this.ready;
     this.ready = this.spare;
@@ -281,6 +291,41 @@ export class Loop implements ClockHost {
       }
     }
     enterCallbacks(previous);
+    this.running = false;
+    batch.length = 0;
+    this.spare = batch;
+    if (this.ready.length > 0 && !this.batchScheduled) {
+      this.batchScheduled = true;
+      outsideTasks(scheduleImmediate, this);
+    }
+  }
+
+  /** Debug mode's batch: the same, timing each callback and reporting slow ones. */
+  private runReadyTimed(): void {
+    this.batchScheduled = false;
+    const batch = this.ready;
+    this.ready = this.spare;
+    this.running = true;
+    const previous = enterCallbacks(this);
+    const n = batch.length;
+    for (let i = 0; i < n; i += 2) {
+      const callback = batch[i] as Callback;
+      const arg = batch[i + 1];
+      const started = performance.now();
+      try {
+        callback(arg as never);
+      } catch (error) {
+        this.callExceptionHandler({ message: "Exception in callback", exception: error });
+      }
+      const seconds = (performance.now() - started) / 1000;
+      if (seconds >= this.slowCallbackDuration) {
+        const task = taskStartedBy(callback, arg);
+        const what = callback === (runHandle as Callback) ? `Callback ${(arg as Handle)._callback.name || "(anonymous)"}` : undefined;
+        reportSlow(this, seconds, task, undefined, what);
+      }
+    }
+    enterCallbacks(previous);
+    markBatchTimed();
     this.running = false;
     batch.length = 0;
     this.spare = batch;

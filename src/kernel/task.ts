@@ -32,6 +32,11 @@ function startTask(task: Task<unknown>): void {
   void storage.run(task, runBody, task);
 }
 
+/** @internal The task a ready-queue entry starts, if it is a task's first step (debug reports). */
+export function taskStartedBy(callback: unknown, arg: unknown): Task<unknown> | undefined {
+  return callback === startTask ? (arg as Task<unknown>) : undefined;
+}
+
 async function runBody(task: Task<unknown>): Promise<void> {
   let value: unknown;
   try {

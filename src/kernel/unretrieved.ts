@@ -5,6 +5,7 @@
  */
 import type { Future } from "./future.js";
 import type { Loop } from "./loop.js";
+import { userFrame } from "../debug/frames.js";
 
 interface Held {
   loop: Loop;
@@ -25,9 +26,10 @@ function labelOf(future: Future<unknown>): string {
 }
 
 function messageOf(future: Future<unknown>): string {
-  return typeof (future as { name?: unknown }).name === "string"
-    ? "Task exception was never retrieved"
-    : "Future exception was never retrieved";
+  const name = (future as { name?: unknown }).name;
+  if (typeof name !== "string") return "Future exception was never retrieved";
+  const created = userFrame((future as { _creationStack?: string })._creationStack);
+  return `Task exception was never retrieved: Task ${JSON.stringify(name)}${created !== undefined ? `\n  task created ${created}` : ""}`;
 }
 
 export function trackFailure(future: Future<unknown>): void {

@@ -1,0 +1,28 @@
+/**
+ * What debug mode adds to one `run()`: a deadlock report when the process is about to exit while
+ * the main task is still pending (nothing left can wake it), and SIGUSR2 printing the task tree
+ * of a live process. Both are removed when the run finishes.
+ */
+import type { Loop } from "../kernel/loop.js";
+import type { Task } from "../kernel/task.js";
+import { formatTaskTree } from "./taskTree.js";
+
+export function watchRun(loop: Loop, main: Task<unknown>): () => void {
+  const onBeforeExit = (): void => {
+    if (main.done()) return;
+    process.stderr.write(
+      `asyncio-ts: deadlock: the process is about to exit but run()'s main task ${JSON.stringify(main.name)} ` +
+        `is still pending, and nothing is left that could wake it. Pending tasks:\n${formatTaskTree(loop)}\n`,
+    );
+  };
+  const onSignal = (): void => {
+    process.stderr.write(`asyncio-ts: task tree (SIGUSR2)\n${formatTaskTree(loop)}\n`);
+  };
+  process.on("beforeExit", onBeforeExit);
+  const canSignal = process.platform !== "win32";
+  if (canSignal) process.on("SIGUSR2", onSignal);
+  return () => {
+    process.off("beforeExit", onBeforeExit);
+    if (canSignal) process.off("SIGUSR2", onSignal);
+  };
+}

@@ -1,0 +1,66 @@
+/**
+ * The task tree (Python 3.14's `python -m asyncio pstree`, in-process): every pending task with
+ * its name, what it awaits, where it was created (debug mode), and the tasks it started.
+ */
+import { inspect } from "node:util";
+import { currentLoop } from "../kernel/context.js";
+import { Future } from "../kernel/future.js";
+import type { Loop } from "../kernel/loop.js";
+import { Task } from "../kernel/task.js";
+import type { Waiter } from "../kernel/future.js";
+import { userFrame } from "./frames.js";
+
+/** A short description of what a task waits on. */
+export function describeWaiter(waiter: Waiter): string {
+  if (waiter instanceof Task) return `task ${JSON.stringify(waiter.name)}`;
+  const describe = (waiter as { describe?: () => string }).describe;
+  if (typeof describe === "function") return describe.call(waiter);
+  if (waiter instanceof Future) return "a future";
+  return inspect(waiter, { depth: 0, breakLength: Infinity });
+}
+
+/** What `task` waits on right now, or a note that it runs or waits on something foreign. */
+export function awaiting(task: Task<unknown>): string {
+  const waits: string[] = [];
+  const waiter = task._waiter;
+  if (waiter !== null && !waiter.done()) waits.push(describeWaiter(waiter));
+  if (task._moreWaiters !== null) for (const w of task._moreWaiters) if (!w.done()) waits.push(describeWaiter(w));
+  if (waits.length > 0) return `awaiting ${waits.join(", ")}`;
+  return "running, or awaiting a foreign promise";
+}
+
+function creationSite(task: Task<unknown>): string {
+  const line = userFrame(task._creationStack);
+  return line !== undefined ? ` (created ${line})` : "";
+}
+
+/** The pending tasks of `loop` as an indented tree, one line per task. */
+export function formatTaskTree(loop: Loop = currentLoop()): string {
+  const pending = [...loop._tasks];
+  if (pending.length === 0) return "(no pending tasks)";
+  const children = new Map<Task<unknown> | null, Task<unknown>[]>();
+  const set = new Set(pending);
+  for (const task of pending) {
+    // A task whose creator has finished is shown as a root.
+    const parent = task._parent !== null && set.has(task._parent) ? task._parent : null;
+    let list = children.get(parent);
+    if (list === undefined) children.set(parent, (list = []));
+    list.push(task);
+  }
+  const lines: string[] = [];
+  const walk = (task: Task<unknown>, prefix: string, last: boolean, root: boolean): void => {
+    const branch = root ? "" : last ? "└── " : "├── ";
+    const cancelling = task.cancelling() > 0 ? ` [cancelling ×${task.cancelling()}]` : "";
+    lines.push(`${prefix}${branch}Task ${JSON.stringify(task.name)}${cancelling} ${awaiting(task)}${creationSite(task)}`);
+    const kids = children.get(task) ?? [];
+    const nextPrefix = root ? prefix : prefix + (last ? "    " : "│   ");
+    kids.forEach((kid, i) => walk(kid, nextPrefix, i === kids.length - 1, false));
+  };
+  for (const root of children.get(null) ?? []) walk(root, "", true, true);
+  return lines.join("\n");
+}
+
+/** Prints `formatTaskTree()` to stderr (or `stream`). */
+export function printTaskTree(loop: Loop = currentLoop(), stream: { write(s: string): unknown } = process.stderr): void {
+  stream.write(`${formatTaskTree(loop)}\n`);
+}
