@@ -84,7 +84,7 @@ class ExecutorFuture<T> extends Future<T> {
 
   override cancel(message?: string): boolean {
     if (!this._cancelFuture(message)) return false;
-    this._pool?._onCancel(this as ExecutorFuture<unknown>);
+    this._pool?._onCancel(this);
     return true;
   }
 

@@ -71,6 +71,7 @@ class ProcessWorker implements PoolWorker {
   }
 
   kill(): Promise<void> {
+    this.setBusy(true); // an unref'd worker's exit event could otherwise be lost when the loop empties
     // SIGKILL: a job may have installed a SIGTERM handler, and a cancelled job must stop.
     if (!this.exited) this.child.kill("SIGKILL");
     return this.exit;

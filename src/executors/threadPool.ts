@@ -66,6 +66,7 @@ class ThreadWorker implements PoolWorker {
   }
 
   kill(): Promise<void> {
+    this.setBusy(true); // an unref'd worker's exit event could otherwise be lost when the loop empties
     if (!this.exited) void this.worker.terminate(); // settles with the exit code; `exit` is what we wait for
     return this.exit;
   }
