@@ -67,8 +67,8 @@ export class Runner {
     }
     const loop = this.getLoop();
     const task = loop.createTask(main, { name: options?.name ?? "main" });
-    const removeSigint = installSigint(task as unknown as Task<unknown>);
-    const unwatch = loop._debug ? watchRun(loop, task as unknown as Task<unknown>) : null;
+    const removeSigint = installSigint(task);
+    const unwatch = loop._debug ? watchRun(loop, task) : null;
     return whenDone(task as unknown as Task<unknown>).then(() => {
       removeSigint();
       unwatch?.();

@@ -41,7 +41,7 @@ export class TaskGroup {
     if (this.exiting && this.tasks.size === 0) throw new InvalidStateError(`${this.label()} is finished`);
     if (this.aborting) throw new InvalidStateError(`${this.label()} is shutting down`);
     const task = this.loop.createTask(fn, options);
-    this.tasks.add(task as Task<unknown>);
+    this.tasks.add(task);
     task._addListener(this.onTaskDone as (f: Future<T>) => void);
     return task;
   }

@@ -21,7 +21,7 @@ async function cancelAndWait(future: Future<unknown>): Promise<void> {
 async function expireNow<T>(aw: AwaitableLike<T>): Promise<T> {
   const future = ensureFuture("waitFor()", aw);
   if (future.done()) return future.result();
-  await cancelAndWait(future as Future<unknown>);
+  await cancelAndWait(future);
   try {
     return future.result();
   } catch (error) {

@@ -86,8 +86,8 @@ export class Task<T = unknown> extends Future<T> implements Linked {
     this._name = name ?? null;
     this._parent = storage.getStore() ?? null;
     if (loop._debug) this._creationStack = captureStack(2);
-    loop._tasks.add(this as Task<unknown>);
-    loop._soon(startTask, this as Task<unknown>);
+    loop._tasks.add(this);
+    loop._soon(startTask, this);
   }
 
   get name(): string {
@@ -251,7 +251,7 @@ export class Task<T = unknown> extends Future<T> implements Linked {
   }
 
   private finish(): void {
-    this._loop._tasks.delete(this as Task<unknown>);
+    this._loop._tasks.delete(this);
     this._waiter = null;
     this._moreWaiters = null;
     this._mustCancel = false;
