@@ -3,10 +3,7 @@ import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
 import { inspect } from "node:util";
 import { Barrier, BrokenBarrierError, CancelledError, createTask, gather, run, sleep } from "../src/index.js";
-
-async function ticks(n = 1): Promise<void> {
-  for (let i = 0; i < n; i++) await sleep(0);
-}
+import { ticks } from "./helpers.js";
 
 describe("Barrier", () => {
   it("Barrier rejects a party count below 1 or not an integer", () => {

@@ -3,11 +3,8 @@
 import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
 import { inspect } from "node:util";
-import { CancelledError, Condition, createTask, getRunningLoop, Lock, run, sleep, timeout, TimeoutError, waitFor } from "../src/index.js";
-
-async function ticks(n = 1): Promise<void> {
-  for (let i = 0; i < n; i++) await sleep(0);
-}
+import { CancelledError, Condition, createTask, getRunningLoop, Lock, run, timeout, TimeoutError, waitFor } from "../src/index.js";
+import { ticks } from "./helpers.js";
 
 describe("Condition", () => {
   it("Condition wait and notify hand the lock over in order", () =>

@@ -2,11 +2,8 @@
 import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
 import { inspect } from "node:util";
-import { CancelledError, createTask, Event, getRunningLoop, run, sleep } from "../src/index.js";
-
-async function ticks(n = 1): Promise<void> {
-  for (let i = 0; i < n; i++) await sleep(0);
-}
+import { CancelledError, createTask, Event, getRunningLoop, run } from "../src/index.js";
+import { ticks } from "./helpers.js";
 
 describe("Event", () => {
   it("Event inspect shows set/unset and waiters", () =>

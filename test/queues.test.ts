@@ -20,10 +20,7 @@ import {
   TimeoutError,
   waitFor,
 } from "../src/index.js";
-
-async function ticks(n = 1): Promise<void> {
-  for (let i = 0; i < n; i++) await sleep(0);
-}
+import { ticks } from "./helpers.js";
 
 describe("Queue basics", () => {
   it("Queue inspect shows maxsize, items, getters, putters, tasks and shutdown", () =>

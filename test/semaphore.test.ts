@@ -4,10 +4,7 @@ import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
 import { inspect } from "node:util";
 import { BoundedSemaphore, CancelledError, createTask, gather, getRunningLoop, run, Semaphore, sleep, type Task } from "../src/index.js";
-
-async function ticks(n = 1): Promise<void> {
-  for (let i = 0; i < n; i++) await sleep(0);
-}
+import { ticks } from "./helpers.js";
 
 describe("Semaphore", () => {
   it("Semaphore with initial value 0 is locked", () => {
