@@ -13,6 +13,7 @@ import {
   runInExecutor,
   sleep,
   ThreadPoolExecutor,
+  timeout,
   TimeoutError,
   toThread,
   transfer,
@@ -220,7 +221,7 @@ describe("ThreadPoolExecutor", () => {
     });
   });
 
-  it("ThreadPoolExecutor a waitFor timeout stops the job (per-job time limit)", async () => {
+  it("ThreadPoolExecutor a waitFor or timeout() deadline stops the job (per-job time limit)", async () => {
     await run(async () => {
       const counter = sharedCounter();
       const job = pool.submit(spin, counter);
@@ -229,6 +230,14 @@ describe("ThreadPoolExecutor", () => {
       assert.ok(job.cancelled());
       await assertStopped(counter);
       assert.equal(await waitFor(pool.submit((x: number) => x, 1), 5), 1);
+      const other = sharedCounter();
+      await assert.rejects(
+        timeout(0.3, async () => {
+          await pool.submit(spin, other);
+        }),
+        TimeoutError,
+      );
+      await assertStopped(other);
     });
   });
 
