@@ -25,10 +25,14 @@ export class GatheringFuture<T> extends Future<T> {
   override cancel(message?: string): boolean {
     this._unretrieved = false;
     if (this.done()) return false;
+    // Set before cancelling: a child's completion listener runs synchronously inside
+    // child.cancel() and must already see the request, so that the gather ends with
+    // CancelledError even with returnExceptions (asyncio issue 32684).
+    this._cancelRequested = true;
     let cancelled = false;
     for (const child of this.children) if (child.cancel(message)) cancelled = true;
     // The outer future itself finishes once every child has; see onChildDone.
-    if (cancelled) this._cancelRequested = true;
+    if (!cancelled) this._cancelRequested = false;
     return cancelled;
   }
 
