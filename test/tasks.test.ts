@@ -307,6 +307,26 @@ describe("Task cancel", () => {
       assert.equal(await t, 42);
     }));
 
+  test("Task cancelled after its awaited future settled, before it resumed, gets CancelledError at that await", () =>
+    run(async () => {
+      const fut = new Future<number>();
+      const steps: string[] = [];
+      const t = createTask(async () => {
+        try {
+          await fut;
+          steps.push("resumed normally");
+        } finally {
+          steps.push("finally");
+        }
+      });
+      await ticks();
+      fut.setResult(1);
+      assert.equal(t.cancel(), true);
+      await settled(t);
+      assert.equal(t.cancelled(), true);
+      assert.deepEqual(steps, ["finally"]);
+    }));
+
   test("Task cancel() from a loop callback cancels its sleep", () =>
     vrun(async () => {
       const t = createTask(async () => {
