@@ -102,6 +102,48 @@ describe("ThreadPoolExecutor", () => {
     });
   });
 
+  it("ThreadPoolExecutor submit revives an error's cause and AggregateError members, and passes non-Error throws as they are", async () => {
+    await run(async () => {
+      await assert.rejects(pool.submit(() => {
+        throw new Error("outer", { cause: new TypeError("inner") });
+      }), (error: Error) => {
+        assert.equal(error.message, "outer");
+        assert.ok(error.cause instanceof TypeError);
+        assert.equal(error.cause.message, "inner");
+        return true;
+      });
+      await assert.rejects(pool.submit(() => {
+        throw new AggregateError([new RangeError("a"), 7], "many");
+      }), (error: AggregateError) => {
+        assert.ok(error instanceof AggregateError);
+        assert.equal(error.message, "many");
+        assert.ok(error.errors[0] instanceof RangeError);
+        assert.equal(error.errors[1], 7);
+        return true;
+      });
+      await assert.rejects(pool.submit(() => {
+        // eslint-disable-next-line @typescript-eslint/only-throw-error -- what a non-Error throw looks like on the other side
+        throw { code: 42 };
+      }), (thrown: unknown) => {
+        assert.deepEqual(thrown, { code: 42 });
+        return true;
+      });
+    });
+  });
+
+  it("ThreadPoolExecutor reuses its workers: a worker starts once and runs many jobs", async () => {
+    await run(async () => {
+      await using single = new ThreadPoolExecutor({ maxWorkers: 1 });
+      const threadId = async (): Promise<number> => (await import("node:worker_threads")).threadId;
+      const ids = new Set<number>();
+      for (let i = 0; i < 5; i++) ids.add(await single.submit(threadId));
+      assert.equal(ids.size, 1);
+      const all = await Promise.all(Array.from({ length: 20 }, (_, i) => single.submit((x: number) => x * 2, i)));
+      assert.deepEqual(all, Array.from({ length: 20 }, (_, i) => i * 2));
+      assert.equal(single.statistics().workers, 1);
+    });
+  });
+
   it("ThreadPoolExecutor submit explains a function that uses a variable from its outer scope", async () => {
     await run(async () => {
       const factor = 3;
@@ -311,7 +353,7 @@ describe("ThreadPoolExecutor", () => {
         }),
         1,
       );
-      await sleep(0.1);
+      await until(() => single.statistics().workers === 0); // the worker died after its job
       assert.equal(await single.submit(() => 2), 2);
     });
   });
