@@ -40,6 +40,7 @@ class Sleeper<T> {
 
   describe(): string {
     if (this.deadline === Infinity) return "sleep(forever)";
+    if (this.deadline === 0) return "sleep(0)";
     const left = Math.max(0, this.deadline - this.loop.time());
     return `sleep (${left.toFixed(3)}s left)`;
   }
@@ -81,7 +82,7 @@ export function sleep<T>(delay: number, value?: T, options?: WaitOptions): Promi
   if (pending !== null) return Promise.reject(pending);
   if (signal?.aborted === true) return Promise.reject(signal.reason);
   const loop = task !== undefined ? task._loop : currentLoop();
-  const deadline = d <= 0 ? loop.time() : loop.time() + d;
+  const deadline = d <= 0 ? 0 : loop.time() + d; // sleep(0) needs no clock reading
   const sleeper = new Sleeper<T | undefined>(value, deadline, loop);
   const promise = new Promise<T | undefined>(captureResolvers);
   sleeper.resolve = capturedResolve;

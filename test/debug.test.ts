@@ -24,12 +24,12 @@ function busy(seconds: number): void {
 }
 
 /** Runs `main` in debug mode with a short slow-callback threshold, collecting reports. */
-async function debugRun(main: (reports: ExceptionContext[]) => Promise<void>): Promise<ExceptionContext[]> {
+async function debugRun(main: (reports: ExceptionContext[]) => Promise<void>, threshold = 0.05): Promise<ExceptionContext[]> {
   const reports: ExceptionContext[] = [];
   await run(
     async () => {
       const loop = getRunningLoop();
-      loop.slowCallbackDuration = 0.05;
+      loop.slowCallbackDuration = threshold;
       loop.setExceptionHandler((_loop, context) => {
         reports.push(context);
       });
@@ -112,7 +112,8 @@ describe("debug mode: blocked event loop", () => {
           }, { name: `polite-${n}` }),
         ),
       );
-    });
+    }, 0.5); // a generous threshold: a loaded machine may deschedule a 2 ms stretch for a while
+
     assert.deepEqual(slowReports(reports), []);
   });
 

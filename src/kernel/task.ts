@@ -13,6 +13,7 @@ import { storage } from "./context.js";
 import { CANCELLED, FINISHED, Future, PENDING, type Waiter } from "./future.js";
 import type { Loop } from "./loop.js";
 import type { Linked } from "./taskList.js";
+import { isThenable } from "./validate.js";
 
 export interface TaskOptions {
   /** A name for reports and the task tree; defaults to `Task-N`. */
@@ -29,7 +30,7 @@ function startTask(task: Task<unknown>): void {
     task._finishCancelled(new CancelledError(task._pendingCancelMessage));
     return;
   }
-  void storage.run(task, runBody, task);
+  storage.run(task, startBody, task);
 }
 
 /** @internal The task a ready-queue entry starts, if it is a task's first step (debug reports). */
@@ -37,17 +38,30 @@ export function taskStartedBy(callback: unknown, arg: unknown): Task<unknown> | 
   return callback === startTask ? (arg as Task<unknown>) : undefined;
 }
 
-async function runBody(task: Task<unknown>): Promise<void> {
-  let value: unknown;
+// Runs inside storage.run(task, ...): the function's first step, then its outcome is taken with
+// two shared reaction functions. A reaction runs in the context where `.then` was called, so
+// storage.getStore() there is this task: no closure and no async wrapper per task.
+function startBody(task: Task<unknown>): void {
+  const fn = task._fn as () => unknown;
+  task._fn = null;
+  let result: unknown;
   try {
-    const fn = task._fn as () => unknown;
-    task._fn = null;
-    value = await fn();
+    result = fn();
   } catch (error) {
     task._fail(error);
     return;
   }
-  task._succeed(value);
+  if (result instanceof Promise) result.then(bodyFulfilled, bodyRejected);
+  else if (isThenable(result)) Promise.resolve(result).then(bodyFulfilled, bodyRejected);
+  else task._succeed(result);
+}
+
+function bodyFulfilled(value: unknown): void {
+  (storage.getStore() as Task<unknown>)._succeed(value);
+}
+
+function bodyRejected(error: unknown): void {
+  (storage.getStore() as Task<unknown>)._fail(error);
 }
 
 export class Task<T = unknown> extends Future<T> implements Linked {
