@@ -132,37 +132,39 @@ export interface RunSettings {
   python: string;
 }
 
-/** Runs one variant in a fresh process and summarises what it measured. */
-export async function runVariant(workload: Workload, variant: Variant, settings: RunSettings): Promise<Outcome> {
+function summarise(result: ChildResult | undefined): Outcome {
+  if (result === undefined) return { kind: "error", reason: "no result (the process died before this variant ran)" };
+  if (result.na !== undefined) return { kind: "na", reason: result.na };
+  if (result.error !== undefined) return { kind: "error", reason: result.error };
+  const values = result.values ?? [];
+  if (values.length === 0) return { kind: "error", reason: "no measurement" };
+  return { kind: "ok", values, median: median(values), ...(result.note !== undefined ? { note: result.note } : {}) };
+}
+
+/**
+ * Runs JavaScript variants of one workload in one fresh process (one variant per process in a
+ * full run; all of a workload's in `--quick`, to save process start-ups), or one CPython script.
+ */
+export async function runVariants(workload: Workload, variants: Variant[], settings: RunSettings): Promise<Record<string, Outcome>> {
   const n = settings.quick ? workload.quickN : workload.n;
-  const runs = settings.quick ? 1 : (variant.runs ?? workload.runs);
-  const timeoutS = (workload.timeoutS ?? 120) * (settings.quick ? 0.5 : 1);
+  const first = variants[0];
+  if (first === undefined) return {};
+  const runs = settings.quick ? 1 : (first.runs ?? workload.runs);
+  const timeoutS = (workload.timeoutS ?? 120) * (settings.quick ? 0.5 : variants.length);
   const dir = mkdtempSync(join(tmpdir(), "asyncio-ts-bench-"));
   const outFile = join(dir, "result.json");
   try {
-    let result: ChildResult;
-    if (variant.python !== undefined) {
-      const script = join(BENCH_DIR, "python", variant.python.script);
-      const args = [script, String(n), String(runs), String(workload.warmup), ...(variant.python.args ?? [])];
-      result = await runProcess(settings.python, args, timeoutS, outFile);
-    } else {
-      const args = [
-        "--import",
-        "tsx",
-        join(BENCH_DIR, "child.ts"),
-        workload.id,
-        variant.name,
-        String(n),
-        String(runs),
-        outFile,
-      ];
-      result = await runProcess(process.execPath, args, timeoutS, outFile);
+    if (first.python !== undefined) {
+      const script = join(BENCH_DIR, "python", first.python.script);
+      const args = [script, String(n), String(runs), String(workload.warmup), ...(first.python.args ?? [])];
+      return { [first.name]: summarise(await runProcess(settings.python, args, timeoutS, outFile)) };
     }
-    if (result.na !== undefined) return { kind: "na", reason: result.na };
-    if (result.error !== undefined) return { kind: "error", reason: result.error };
-    const values = result.values ?? [];
-    if (values.length === 0) return { kind: "error", reason: "no measurement" };
-    return { kind: "ok", values, median: median(values), ...(result.note !== undefined ? { note: result.note } : {}) };
+    const names = variants.map((v) => v.name);
+    const args = ["--import", "tsx", join(BENCH_DIR, "child.ts"), workload.id, JSON.stringify(names), String(n), settings.quick ? "1" : "", outFile];
+    const result = (await runProcess(process.execPath, args, timeoutS, outFile)) as ChildResult & { byVariant?: Record<string, ChildResult> };
+    const outcomes: Record<string, Outcome> = {};
+    for (const name of names) outcomes[name] = summarise(result.byVariant?.[name] ?? (result.error !== undefined ? result : undefined));
+    return outcomes;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -3,7 +3,9 @@
  * CPython asyncio, on this Node and then on Node 24, in one run.
  *
  *   npm run bench                     full suite, current Node then Node 24 (installed on demand)
- *   npm run bench -- --quick          smoke run at small sizes, one measured run each
+ *   npm run bench -- --quick          smoke run: small sizes, one measured run each, one process per
+ *                                     workload (so on Node 20 the library's AsyncLocalStorage may tax
+ *                                     the variants after it: trust only full runs for figures)
  *   npm run bench -- --only queue     one workload (an id or id prefix; repeat or comma-separate)
  *   npm run bench -- --report         also write docs/benchmarks.md and docs/benchmarks.svg
  *   npm run bench -- --no-node24      current Node only
@@ -19,7 +21,7 @@ import {
   formatCell,
   formatOutcome,
   formatRatio,
-  runVariant,
+  runVariants,
   textTable,
   type Lookup,
   type Outcome,
@@ -76,14 +78,20 @@ async function runSuite(workloads: Workload[], options: Options): Promise<SuiteR
     console.log(`\n[${label}] ${workload.id}: ${workload.title}`);
     const byVariant: Record<string, Outcome> = {};
     results[workload.id] = byVariant;
-    for (const variant of workload.variants) {
-      if (variant.python !== undefined && !options.python) continue;
+    // A full run isolates every variant in its own process; --quick shares one per workload.
+    const js = workload.variants.filter((v) => v.python === undefined);
+    const groups = options.quick ? [js] : js.map((v) => [v]);
+    if (options.python) groups.push(...workload.variants.filter((v) => v.python !== undefined).map((v) => [v]));
+    for (const group of groups) {
       const t0 = performance.now();
-      const outcome = await runVariant(workload, variant, settings);
-      byVariant[variant.name] = outcome;
-      const runs = outcome.kind === "ok" && outcome.values.length > 1 ? `  [${outcome.values.map((v) => v.toPrecision(3)).join(", ")}]` : "";
+      const outcomes = await runVariants(workload, group, settings);
       const wall = ((performance.now() - t0) / 1000).toFixed(1);
-      console.log(`  ${variant.name.padEnd(46)} ${formatOutcome(outcome, workload.unit)}${runs}  (${wall} s wall)`);
+      for (const variant of group) {
+        const outcome = outcomes[variant.name] as Outcome;
+        byVariant[variant.name] = outcome;
+        const runs = outcome.kind === "ok" && outcome.values.length > 1 ? `  [${outcome.values.map((v) => v.toPrecision(3)).join(", ")}]` : "";
+        console.log(`  ${variant.name.padEnd(46)} ${formatOutcome(outcome, workload.unit)}${runs}  (${wall} s wall)`);
+      }
     }
   }
   return { node: process.version, quick: options.quick, results };

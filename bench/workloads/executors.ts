@@ -128,7 +128,7 @@ export const tinyJobsWorkload: Workload = {
   n: 20_000,
   quickN: 2_000,
   runs: 3,
-  warmup: 0.1,
+  warmup: 0.05,
   target: {
     text: "asyncio-ts ThreadPoolExecutor at least piscina's throughput",
     check: (get) => {
@@ -142,7 +142,7 @@ export const tinyJobsWorkload: Workload = {
     { name: "tinypool", role: "peer", make: pooled(tinyShape, tinypoolPool) },
     { name: "workerpool", role: "peer", make: pooled(tinyShape, workerpoolPool) },
     { name: "CPython ThreadPoolExecutor", role: "cpython", python: { script: "executors.py", args: ["thread", "tiny"] } },
-    { name: "CPython ProcessPoolExecutor (ref)", role: "peer", python: { script: "executors.py", args: ["process", "tiny"] } },
+    { name: "CPython ProcessPoolExecutor (ref)", role: "peer", runs: 1, python: { script: "executors.py", args: ["process", "tiny"] } },
   ],
 };
 
@@ -151,9 +151,9 @@ export const largeJobsWorkload: Workload = {
   title: "executors: 8 large jobs (sum of squares of 20M numbers) on 2 workers",
   unit: "s",
   n: 20_000_000,
-  quickN: 2_000_000,
+  quickN: 1_000_000,
   runs: 3,
-  warmup: 0.1,
+  warmup: 0.05,
   timeoutS: 180,
   target: {
     text: "asyncio-ts ThreadPoolExecutor within 10% of single-thread ÷ 2, faster than CPython ProcessPoolExecutor",
@@ -182,6 +182,6 @@ export const largeJobsWorkload: Workload = {
           }),
       },
     ]),
-    { name: "CPython ProcessPoolExecutor", role: "cpython", runs: 2, python: { script: "executors.py", args: ["process", "large"] } },
+    { name: "CPython ProcessPoolExecutor", role: "cpython", runs: 1, python: { script: "executors.py", args: ["process", "large"] } },
   ],
 };

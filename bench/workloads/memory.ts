@@ -21,8 +21,8 @@ export const memoryWorkload: Workload = {
   unit: "B/task",
   n: 100_000,
   quickN: 20_000,
-  runs: 3,
-  warmup: 0.1,
+  runs: 1, // deterministic to a few bytes; tracemalloc makes CPython's run slow
+  warmup: 0.05,
   target: {
     text: "asyncio-ts ≤ CPython's bytes per pending task",
     check: (get) => {

@@ -49,7 +49,7 @@ export const queueWorkload: Workload = {
   n: 200_000,
   quickN: 20_000,
   runs: 3,
-  warmup: 0.1,
+  warmup: 0.05,
   target: {
     text: "asyncio-ts Queue within 1.5× the floor, and ahead of Effect Queue.bounded",
     check: (get) => {

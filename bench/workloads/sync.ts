@@ -12,7 +12,7 @@ export const semaphoreWorkload: Workload = {
   n: 100_000,
   quickN: 10_000,
   runs: 3,
-  warmup: 0.1,
+  warmup: 0.05,
   target: {
     text: "asyncio-ts at least as fast as p-limit and p-queue, far ahead of async-mutex",
     check: (get) => {
@@ -113,6 +113,7 @@ export const semaphoreWorkload: Workload = {
     {
       name: "async-mutex Semaphore(10)",
       role: "peer",
+      runs: 1, // ~10× the floor: one run is enough to show it
       make: async () => {
         const { Semaphore } = await import("async-mutex");
         return {
@@ -136,7 +137,7 @@ export const lockWorkload: Workload = {
   n: 100_000,
   quickN: 10_000,
   runs: 3,
-  warmup: 0.1,
+  warmup: 0.05,
   target: {
     text: "asyncio-ts Lock at least as fast as async-mutex's Mutex",
     check: (get) => {
@@ -333,8 +334,8 @@ function wakeWorkload(size: number, label: string, target?: Workload["target"]):
     unit: "µs/waiter",
     n: size,
     quickN: Math.max(1000, size / 10),
-    runs: 5,
-    warmup: 0.1,
+    runs: size <= 10_000 ? 7 : 5, // µs-scale figures are noisy; runs are cheap
+    warmup: 0.05,
     variants: wakeVariants(),
     ...(target !== undefined ? { target } : {}),
   };
