@@ -4,7 +4,7 @@ import { getRunningLoop, run, sleep, type ExceptionContext } from "../src/index.
 import { VirtualClock } from "../src/testing/index.js";
 
 /** Runs `main` as the root task of a new loop whose clock is virtual (time jumps when idle). */
-export function vrun<T>(main: () => Promise<T>): Promise<T> {
+export function vrun<T>(main: () => PromiseLike<T> | T): Promise<T> {
   return run(main, { clock: new VirtualClock() });
 }
 
