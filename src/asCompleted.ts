@@ -94,7 +94,7 @@ class CompletionOrder<T> {
  * @throws TypeError if `aws` is not an iterable of awaitables; RangeError if timeout is NaN.
  * @example
  * for (const next of asCompleted(tasks)) console.log(await next);
- * for await (const task of asCompleted(tasks)) console.log(task.name, task.result());
+ * for await (const done of asCompleted(tasks)) console.log(done.result()); // the original task or future
  */
 export function asCompleted<T>(aws: Iterable<AwaitableLike<T>>, options: { timeout?: number | null } = {}): AsCompleted<T> {
   const timeout = checkTimeout("asCompleted()", options.timeout);

@@ -160,8 +160,9 @@ async function runGroup<T>(parent: Task<unknown>, body: (tg: TaskGroup) => Promi
  * const [a, b] = await taskGroup(async (tg) => {
  *   const a = tg.createTask(() => fetchUser(1));
  *   const b = tg.createTask(() => fetchUser(2));
- *   return [a, b];
- * }).then(([a, b]) => [a.result(), b.result()]);
+ *   return [a, b] as const;
+ * });
+ * console.log(a.result(), b.result()); // every child is done once taskGroup() returns
  */
 export function taskGroup<T>(body: (tg: TaskGroup) => PromiseLike<T> | T): Promise<T> {
   checkFunction("taskGroup()", body, "Pass the body: taskGroup(async (tg) => { tg.createTask(work) }).");

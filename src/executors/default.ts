@@ -40,7 +40,7 @@ setExecutorRunner(runIn);
  *
  * @throws TypeError for an executor that is not one, or a `fn` that cannot be sent to a worker.
  * @example
- * const digest = await runInExecutor(null, (data: Uint8Array) => ..., bytes);
+ * const checksum = await runInExecutor(null, (data: Uint8Array) => data.reduce((a, b) => (a + b) % 65521, 1), bytes);
  */
 export function runInExecutor<A extends unknown[], R>(executor: Executor | null, fn: Work<A, R>, ...args: A): Future<Awaited<R>> {
   return runIn(currentLoop(), executor, fn, args) as Future<Awaited<R>>;
@@ -52,7 +52,7 @@ export function runInExecutor<A extends unknown[], R>(executor: Executor | null,
  * so it cannot use the caller's variables; pass what it needs as arguments.
  *
  * @example
- * const hash = await toThread((text: string) => { ... }, bigText);
+ * const words = await toThread((text: string) => text.split(/\s+/).length, bigText);
  */
 export function toThread<A extends unknown[], R>(fn: Work<A, R>, ...args: A): Future<Awaited<R>> {
   return runIn(currentLoop(), null, fn, args) as Future<Awaited<R>>;

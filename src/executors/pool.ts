@@ -183,7 +183,8 @@ export abstract class Executor {
    * @throws TypeError/RangeError at once for a bad `fn`, iterable or bufferSize; Error after shutdown.
    * @example
    * for await (const square of pool.map((x: number) => x * x, [1, 2, 3])) console.log(square);
-   * const all = await Array.fromAsync(pool.map(work, items)); // Node 22+
+   * const all: number[] = [];
+   * for await (const result of pool.map(work, items)) all.push(result);
    */
   map<T, R>(fn: Work<[T], R>, items: Iterable<T> | AsyncIterable<T>, options?: MapOptions): AsyncGenerator<Awaited<R>, void, undefined> {
     const where = `${this._kind}.map()`;

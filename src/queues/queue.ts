@@ -16,7 +16,7 @@
  *
  * @example
  * const q = new Queue<Job>(100);
- * createTask(async () => { for await (const job of q) { await run(job); q.taskDone(); } });
+ * createTask(async () => { for await (const job of q) { await handle(job); q.taskDone(); } });
  * await q.put(job);
  * await q.join();      // every item put has been marked done
  * q.shutdown();        // the consumer's loop ends once the queue is drained
