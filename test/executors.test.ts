@@ -212,6 +212,8 @@ describe("ThreadPoolExecutor", () => {
       assert.equal(await pool.submit(fromModule<typeof Work.slowDouble>(WORK_TS.href, "slowDouble"), 21), 42);
       assert.equal(await pool.submit(fromModule<() => string>(WORK_TS)), "default export");
       assert.equal(await pool.submit(fromModule<(a: number, b: number) => number>(WORK_JS, "add"), 2, 3), 5);
+      const untyped: unknown = await pool.submit(fromModule(WORK_JS, "add"), 4, 5); // without a type: unknown
+      assert.equal(untyped, 9);
     });
   });
 

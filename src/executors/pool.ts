@@ -156,7 +156,7 @@ export abstract class Executor {
    * job if it has not started, and stops it if it has: its worker is terminated and replaced.
    *
    * @throws TypeError if `fn` cannot be sent to a worker (not a function, native, bound, a class or
-   * a method); Error if the executor was shut down.
+   * a method); InvalidStateError if the executor was shut down.
    * @example
    * await using pool = new ThreadPoolExecutor({ maxWorkers: 2 });
    * const n = await pool.submit((a: number, b: number) => a * b, 6, 7); // 42
@@ -180,7 +180,7 @@ export abstract class Executor {
    * fails, the error is thrown at its place; leaving the loop early (break, throw, cancellation)
    * cancels the jobs still in flight.
    *
-   * @throws TypeError/RangeError at once for a bad `fn`, iterable or bufferSize; Error after shutdown.
+   * @throws TypeError/RangeError at once for a bad `fn`, iterable or bufferSize; InvalidStateError after shutdown.
    * @example
    * for await (const square of pool.map((x: number) => x * x, [1, 2, 3])) console.log(square);
    * const all: number[] = [];

@@ -28,7 +28,7 @@ let nextId = 1;
  * An exported function of a module file, to run in an executor's workers. Create it with
  * `fromModule()`; the type parameter is the function's type, for typed `submit` calls.
  */
-export class ModuleFunction<F extends (...args: never[]) => unknown = (...args: never[]) => unknown> {
+export class ModuleFunction<F extends (...args: never[]) => unknown = (...args: unknown[]) => unknown> {
   /** The module's URL (`file:` for a path). */
   readonly url: string;
   /** The name of the export. */
@@ -80,10 +80,10 @@ const SCHEME = /^[a-zA-Z][a-zA-Z\d+.-]+:/; // two letters at least: "C:\x" is a 
  * const sumOfSquares = fromModule<typeof import("./work.js").sumOfSquares>(new URL("./work.js", import.meta.url), "sumOfSquares");
  * const total = await pool.submit(sumOfSquares, 1_000_000);
  */
-export function fromModule<F extends (...args: never[]) => unknown = (...args: never[]) => unknown>(
+export function fromModule<F extends (...args: never[]) => unknown = (...args: unknown[]) => unknown>(
   url: string | URL,
   exportName = "default",
-): ModuleFunction<F> {
+): ModuleFunction<NoInfer<F>> {
   let href: string;
   if (url instanceof URL) href = url.href;
   else if (typeof url === "string" && url !== "") {
