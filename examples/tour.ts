@@ -1,0 +1,90 @@
+// `npm start`: every pattern of the seed article, live, against a local HTTP server.
+//   npm start                     the whole tour
+//   npm start -- <name> [...]     some examples (see --list)
+//   npm start -- --list           the examples
+//   npm start -- --speed 4        time runs 4× faster (what the tests do)
+import { createContext, type Example, type ExampleContext } from "./harness.js";
+import { examples } from "./index.js";
+import { startServer, type TourServer } from "./server.js";
+
+export interface TourOptions {
+  speed?: number;
+  print?: (line: string) => void;
+  /** Raw terminal output for live displays; omit when output is not a terminal. */
+  write?: (text: string) => void;
+}
+
+/** Runs `selected` one after the other against a fresh local server; returns each one's context. */
+export async function runExamples(selected: readonly Example[], options: TourOptions = {}): Promise<ExampleContext[]> {
+  const print = options.print ?? ((line: string) => console.log(line));
+  const speed = options.speed ?? 1;
+  let current: ExampleContext | null = null;
+  const server: TourServer = await startServer({ speed, log: (line) => current?.log(line) });
+  const contexts: ExampleContext[] = [];
+  try {
+    for (const [index, example] of selected.entries()) {
+      print("");
+      print(`━━ ${index + 1}/${selected.length} ${example.name}: ${example.title}`);
+      print(`   (article: “${example.section}”)`);
+      const ctx = createContext({ speed, baseUrl: server.url, print, ...(options.write !== undefined ? { write: options.write } : {}) });
+      current = ctx;
+      await example.main(ctx);
+      current = null;
+      print(`   ✔ ${example.name} took ${ctx.elapsed().toFixed(2)}s`);
+      contexts.push(ctx);
+    }
+  } finally {
+    await server.close();
+  }
+  return contexts;
+}
+
+function usage(): string {
+  const width = Math.max(...examples.map((e) => e.name.length));
+  return [
+    "Usage: npm start [-- [--speed N] [name ...]]",
+    "",
+    "Examples (in the order of the article):",
+    ...examples.map((e) => `  ${e.name.padEnd(width)}  ${e.title}`),
+  ].join("\n");
+}
+
+async function cli(argv: string[]): Promise<number> {
+  let speed = 1;
+  const names: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? "";
+    if (arg === "--list" || arg === "-l" || arg === "--help" || arg === "-h") {
+      console.log(usage());
+      return 0;
+    } else if (arg === "--speed") {
+      speed = Number(argv[++i]);
+      if (!(speed > 0) || !Number.isFinite(speed)) {
+        console.error(`--speed expects a positive number: received ${argv[i]}`);
+        return 2;
+      }
+    } else {
+      names.push(arg);
+    }
+  }
+  const unknown = names.filter((name) => !examples.some((e) => e.name === name));
+  if (unknown.length > 0) {
+    console.error(`No example named ${unknown.map((n) => JSON.stringify(n)).join(", ")}.\n\n${usage()}`);
+    return 2;
+  }
+  const selected = names.length === 0 ? examples : examples.filter((e) => names.includes(e.name));
+
+  const started = performance.now();
+  console.log("asyncio-ts: a tour of the seed article's patterns. Durations are in seconds, as in asyncio.");
+  if (names.length === 0) console.log("Where the article waits long, the tour waits less, and says so.");
+  if (speed !== 1) console.log(`Time runs ${speed}× faster: timings are printed in the article's seconds.`);
+  const write = process.stdout.isTTY ? (text: string) => void process.stdout.write(text) : undefined;
+  await runExamples(selected, { speed, ...(write !== undefined ? { write } : {}) });
+  const total = (performance.now() - started) / 1000;
+  console.log(`\nDone: ${selected.length} example${selected.length === 1 ? "" : "s"} in ${total.toFixed(1)}s of wall time.`);
+  return 0;
+}
+
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith("examples/tour.ts")) {
+  process.exitCode = await cli(process.argv.slice(2));
+}
