@@ -18,6 +18,40 @@ interface Completed<T> {
 }
 
 
+/**
+ * A promise that claims its place in the completion order only when it is first awaited (or
+ * `then` is called), as asyncio's `_wait_for_one` coroutines do: the first promise awaited gets
+ * the first result, whatever position the iterator gave it (test_as_completed_reverse_wait).
+ */
+class ClaimOnAwait<T> extends Promise<T> {
+  static override get [Symbol.species](): PromiseConstructor {
+    return Promise;
+  }
+  private claim: (() => Promise<T>) | null;
+  private readonly settle: [(value: T | PromiseLike<T>) => void, (reason: unknown) => void];
+
+  constructor(claim: () => Promise<T>) {
+    let settle: [(value: T | PromiseLike<T>) => void, (reason: unknown) => void] | undefined;
+    super((resolve, reject) => {
+      settle = [resolve, reject];
+    });
+    this.settle = settle as [(value: T | PromiseLike<T>) => void, (reason: unknown) => void];
+    this.claim = claim;
+  }
+
+  override then<R1 = T, R2 = never>(
+    onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+    onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    const claim = this.claim;
+    if (claim !== null) {
+      this.claim = null;
+      claim().then(this.settle[0], this.settle[1]);
+    }
+    return super.then(onfulfilled, onrejected);
+  }
+}
+
 class CompletionOrder<T> {
   private readonly completed: Array<Completed<T>> = [];
   private readonly getters: Array<Future<Completed<T>>> = [];
@@ -101,7 +135,9 @@ export function asCompleted<T>(aws: Iterable<AwaitableLike<T>>, options: { timeo
   const order = new CompletionOrder<T>(toFutures("asCompleted()", aws), timeout);
   const sync: IterableIterator<Promise<T>> = {
     next: (): IteratorResult<Promise<T>> =>
-      order.take() ? { done: false, value: order.next().then((c) => (c.future as Future<T>).result()) } : { done: true, value: undefined },
+      order.take()
+        ? { done: false, value: new ClaimOnAwait(() => order.next().then((c) => (c.future as Future<T>).result())) }
+        : { done: true, value: undefined },
     [Symbol.iterator]() {
       return this;
     },
