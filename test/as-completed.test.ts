@@ -1,0 +1,189 @@
+// Port of the as_completed tests of CPython's test_tasks.py (3.13: plain and async iteration).
+import { strict as assert } from "node:assert";
+import { describe, test } from "node:test";
+
+import { asCompleted, createTask, Future, gather, sleep, TimeoutError, wait } from "../src/index.js";
+import { now, vrun } from "./helpers.js";
+
+/**
+ * TypeScript types a `for await` value as already awaited (string), but asCompleted's async
+ * iterator yields the futures themselves, as asyncio does; this restores the runtime type.
+ */
+const fut = <T>(f: T): Future<T> => f as unknown as Future<T>;
+
+const forms = {
+  async iterator(aws: Iterable<Future<string> | (() => Promise<string>)>): Promise<string[]> {
+    const values: string[] = [];
+    for (const p of asCompleted(aws)) values.push(await p);
+    return values;
+  },
+  async asyncIterator(aws: Iterable<Future<string> | (() => Promise<string>)>): Promise<string[]> {
+    const values: string[] = [];
+    for await (const f of asCompleted(aws)) values.push(await fut(f));
+    return values;
+  },
+};
+
+describe("asCompleted", () => {
+  for (const [form, collect] of Object.entries(forms)) {
+    test(`asCompleted (${form}) gives results in completion order`, () =>
+      vrun(async () => {
+        const sleeper = async (dt: number, x: string): Promise<string> => {
+          await sleep(dt);
+          return x;
+        };
+        const res = await createTask(() =>
+          collect([() => sleeper(0.01, "b"), () => sleeper(0.15, "c"), () => sleeper(0.01, "a")]),
+        );
+        assert.equal(now(), 0.15);
+        assert.deepEqual(new Set(res.slice(0, 2)), new Set(["a", "b"]));
+        assert.equal(res[2], "c");
+      }));
+
+    test(`asCompleted (${form}) with an unused timeout`, () =>
+      vrun(async () => {
+        const t = createTask(() => sleep(0.01, "a"));
+        assert.deepEqual(await collect([t]), ["a"]);
+      }));
+
+    test(`asCompleted (${form}) runs a function passed twice once (duplicate_coroutines)`, () =>
+      vrun(async () => {
+        let calls = 0;
+        const c = async (): Promise<string> => {
+          calls++;
+          await sleep(0);
+          return "ham";
+        };
+        const res = await collect([c, c, () => Promise.resolve("spam")]);
+        assert.deepEqual(new Set(res), new Set(["ham", "spam"]));
+        assert.equal(res.length, 2);
+        assert.equal(calls, 1);
+      }));
+  }
+
+  test("asCompleted async iteration yields the original tasks, in completion order", () =>
+    vrun(async () => {
+      const b = createTask(() => sleep(0.2, "b"));
+      const d = createTask(() => sleep(0.1, "d"));
+      const out: Future<string>[] = [];
+      for await (const f of asCompleted([b, () => sleep(0.3, "fn"), d])) out.push(fut(f));
+      assert.equal(out.length, 3);
+      assert.equal(out[0], d);
+      assert.equal(out[1], b);
+      assert.ok(out[2] instanceof Future, "a function comes back as the task that ran it");
+      assert.equal(out[2]?.result(), "fn");
+    }));
+
+  test("asCompleted plain iteration with a timeout: late results throw TimeoutError", () =>
+    vrun(async () => {
+      const a = createTask(() => sleep(0.1, "a"));
+      const b = createTask(() => sleep(0.15, "b"));
+      const values: Array<[number, unknown]> = [];
+      for (const p of asCompleted([a, b], { timeout: 0.12 })) {
+        try {
+          values.push([1, await p]);
+        } catch (e) {
+          values.push([2, e]);
+        }
+      }
+      assert.equal(values.length, 2);
+      assert.deepEqual(values[0], [1, "a"]);
+      assert.equal(values[1]?.[0], 2);
+      assert.ok(values[1]?.[1] instanceof TimeoutError);
+      assert.equal(now(), 0.12);
+      assert.equal(b.cancelled(), false, "the timeout cancels nothing");
+      await wait([a, b]);
+    }));
+
+  test("asCompleted async iteration with a timeout throws TimeoutError from the loop", () =>
+    vrun(async () => {
+      const a = createTask(() => sleep(0.1, "a"));
+      const b = createTask(() => sleep(0.15, "b"));
+      const values: Array<[number, unknown]> = [];
+      try {
+        for await (const f of asCompleted([a, b], { timeout: 0.12 })) values.push([1, await fut(f)]);
+      } catch (e) {
+        values.push([2, e]);
+      }
+      assert.deepEqual(values[0], [1, "a"]);
+      assert.equal(values[1]?.[0], 2);
+      assert.ok(values[1]?.[1] instanceof TimeoutError);
+      assert.equal(now(), 0.12);
+      await b;
+    }));
+
+  test("asCompleted iteration can be resumed after a break", () =>
+    vrun(async () => {
+      for (const form of ["sync", "async"] as const) {
+        const coro = (i: number) => async (): Promise<number> => {
+          await sleep(0);
+          return i;
+        };
+        const iterator = asCompleted([coro(0), coro(1), coro(2), coro(3)]);
+        const collected: number[] = [];
+        let iterations = 0;
+        if (form === "sync") {
+          for (const p of iterator) {
+            collected.push(await p);
+            if (++iterations === 2) break;
+          }
+          assert.equal(collected.length, 2);
+          for (const p of iterator) collected.push(await p);
+        } else {
+          for await (const f of iterator) {
+            collected.push(await fut(f));
+            if (++iterations === 2) break;
+          }
+          assert.equal(collected.length, 2);
+          for await (const f of iterator) collected.push(await fut(f));
+        }
+        assert.deepEqual(collected.sort(), [0, 1, 2, 3]);
+      }
+    }));
+
+  test("asCompleted yields promises that can be awaited concurrently", () =>
+    vrun(async () => {
+      const futs = [...asCompleted([() => sleep(0.05, "a"), () => sleep(0.05, "b")])];
+      assert.equal(futs.length, 2);
+      assert.deepEqual(new Set(await gather(...futs)), new Set(["a", "b"]));
+      const tasks: Future<string>[] = [];
+      for await (const f of asCompleted([() => sleep(0.05, "c"), () => sleep(0.05, "d")])) tasks.push(fut(f));
+      const [done] = await wait(tasks);
+      assert.deepEqual(new Set([...done].map((f) => f.result())), new Set(["c", "d"]));
+    }));
+
+  test("asCompleted plain iteration: the first promise awaited gets the first result (reverse_wait)", () =>
+    vrun(async () => {
+      const futs = [...asCompleted([() => sleep(0.05, "a"), () => sleep(0.1, "b")])];
+      assert.equal(futs.length, 2);
+      assert.equal(await futs[1], "a");
+      assert.equal(now(), 0.05);
+      assert.equal(await futs[0], "b");
+      assert.equal(now(), 0.1);
+    }));
+
+  test("asCompleted plain iteration rethrows a failure from the promise for it", () =>
+    vrun(async () => {
+      const err = new RangeError("bad");
+      const results: unknown[] = [];
+      for (const p of asCompleted([() => sleep(0.1, "ok"), () => Promise.reject(err)])) {
+        try {
+          results.push(await p);
+        } catch (e) {
+          results.push(e);
+        }
+      }
+      assert.deepEqual(results, [err, "ok"]);
+    }));
+
+  test("asCompleted of a future, a promise or a non-iterable is a TypeError", () =>
+    vrun(async () => {
+      const fut = new Future();
+      assert.throws(() => asCompleted(fut as never), TypeError);
+      const p = sleep(0);
+      assert.throws(() => asCompleted(p as never), TypeError);
+      await p;
+      assert.throws(() => asCompleted(42 as never), TypeError);
+      assert.throws(() => asCompleted([createTask(() => sleep(0))], { timeout: NaN }), RangeError);
+    }));
+});
