@@ -79,7 +79,7 @@ export class Task<T = unknown> extends Future<T> implements Linked {
   /** @internal What the task awaits now (asyncio's `_fut_waiter`). */
   _waiter: Waiter | null = null;
   /** @internal Other library awaits in flight at once (e.g. inside Promise.all). */
-  _moreWaiters: Set<Waiter> | null = null;
+  _moreWaiters: Waiter[] | null = null;
   /** @internal Size of _moreWaiters after its last pruning; pruning again at twice that keeps adds O(1). */
   private moreWaitersPruned = 0;
   /** @internal */ _controller: AbortController | null = null;
@@ -216,12 +216,15 @@ export class Task<T = unknown> extends Future<T> implements Linked {
       this._waiter = waiter;
     } else {
       let more = this._moreWaiters;
-      if (more === null) more = this._moreWaiters = new Set();
-      else if (more.size >= 16 && more.size >= 2 * this.moreWaitersPruned) {
-        for (const w of more) if (w.done()) more.delete(w);
-        this.moreWaitersPruned = more.size;
+      if (more === null) more = this._moreWaiters = [];
+      else if (more.length >= 16 && more.length >= 2 * this.moreWaitersPruned) {
+        // Compact in place, dropping finished waits; amortised O(1) per add.
+        let kept = 0;
+        for (const w of more) if (!w.done()) more[kept++] = w;
+        more.length = kept;
+        this.moreWaitersPruned = kept;
       }
-      more.add(waiter);
+      more.push(waiter);
     }
     if (this._loop._debug) this._awaitStack = captureStack(3);
   }
