@@ -51,5 +51,10 @@ export function waitFor<A extends AwaitableLike<unknown>>(aw: A, timeoutSeconds:
   }
   const work = aw as AwaitableLike<ResultOf<A>>;
   if (t !== null && t <= 0) return expireNow(work);
-  return timeout(t, () => (typeof work === "function" && !(work instanceof Future) ? ensureFuture("waitFor()", work) : work));
+  // As in asyncio 3.12+, the work is awaited inline inside a timeout scope: a function runs in the
+  // current task (started at once, like the coroutine wait_for awaits), so cancelling the caller
+  // reaches it at its current await even before a new task would have started.
+  return timeout(t, (): PromiseLike<ResultOf<A>> | ResultOf<A> =>
+    typeof work === "function" && !(work instanceof Future) ? work() : (work as PromiseLike<ResultOf<A>>),
+  );
 }
