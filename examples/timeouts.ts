@@ -2,6 +2,7 @@
 // unwind, then throw TimeoutError. With currentSignal(), cancellation reaches a real fetch too.
 import { CancelledError, currentSignal, getRunningLoop, run, sleep, timeout, TimeoutError, waitFor } from "../src/index.js";
 import { defineExample } from "./harness.js";
+import type { ServerStats } from "./server.js";
 
 // The article gives up after 2 s; the tour waits 1 s to keep moving.
 const LIMIT = 1.0;
@@ -34,6 +35,7 @@ export default defineExample({
 
     async function main(): Promise<void> {
       const loop = getRunningLoop();
+      await fetch(`${ctx.baseUrl}/stats/reset`, { method: "POST", signal: currentSignal() });
       ctx.print(`(The article's timeouts are 2 s; ${LIMIT} s here.)`);
 
       let started = loop.time();
@@ -69,7 +71,16 @@ export default defineExample({
         ctx.log("fetch timed out, and its connection was closed");
       }
       ctx.timing("waitFor(fetch /delay/10, 0.5)", loop.time() - started, 10);
-      await sleep(0.1); // give the server a moment to notice, so its line shows up here
+
+      // The server notices the closed connection a moment later; ask it (for at most a second).
+      const aborted = await timeout(1, async () => {
+        while (true) {
+          const stats = (await (await fetch(`${ctx.baseUrl}/stats`, { signal: currentSignal() })).json()) as ServerStats;
+          if (stats.aborted > 0) return stats.aborted;
+          await sleep(0.02);
+        }
+      });
+      ctx.log(`the server counts ${aborted} abandoned request(s)`);
     }
 
     await run(main, ctx.runOptions());
