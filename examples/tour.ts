@@ -49,18 +49,33 @@ function usage(): string {
   ].join("\n");
 }
 
-async function cli(argv: string[]): Promise<number> {
-  let speed = 1;
+export interface CliOutput {
+  out: (line: string) => void;
+  err: (line: string) => void;
+  /** Raw terminal output for live displays, when stdout is a terminal. */
+  write?: (text: string) => void;
+  speed?: number;
+}
+
+const consoleOutput: CliOutput = {
+  out: (line) => console.log(line),
+  err: (line) => console.error(line),
+  ...(process.stdout.isTTY ? { write: (text: string) => void process.stdout.write(text) } : {}),
+};
+
+/** The command line of `npm start`; returns the exit code. */
+export async function cli(argv: string[], io: CliOutput = consoleOutput): Promise<number> {
+  let speed = io.speed ?? 1;
   const names: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? "";
     if (arg === "--list" || arg === "-l" || arg === "--help" || arg === "-h") {
-      console.log(usage());
+      io.out(usage());
       return 0;
     } else if (arg === "--speed") {
       speed = Number(argv[++i]);
       if (!(speed > 0) || !Number.isFinite(speed)) {
-        console.error(`--speed expects a positive number: received ${argv[i]}`);
+        io.err(`--speed expects a positive number: received ${argv[i]}`);
         return 2;
       }
     } else {
@@ -69,19 +84,18 @@ async function cli(argv: string[]): Promise<number> {
   }
   const unknown = names.filter((name) => !examples.some((e) => e.name === name));
   if (unknown.length > 0) {
-    console.error(`No example named ${unknown.map((n) => JSON.stringify(n)).join(", ")}.\n\n${usage()}`);
+    io.err(`No example named ${unknown.map((n) => JSON.stringify(n)).join(", ")}.\n\n${usage()}`);
     return 2;
   }
   const selected = names.length === 0 ? examples : examples.filter((e) => names.includes(e.name));
 
   const started = performance.now();
-  console.log("asyncio-ts: a tour of the seed article's patterns. Durations are in seconds, as in asyncio.");
-  if (names.length === 0) console.log("Where the article waits long, the tour waits less, and says so.");
-  if (speed !== 1) console.log(`Time runs ${speed}× faster: timings are printed in the article's seconds.`);
-  const write = process.stdout.isTTY ? (text: string) => void process.stdout.write(text) : undefined;
-  await runExamples(selected, { speed, ...(write !== undefined ? { write } : {}) });
+  io.out("asyncio-ts: a tour of the seed article's patterns. Durations are in seconds, as in asyncio.");
+  if (names.length === 0) io.out("Where the article waits long, the tour waits less, and says so.");
+  if (speed !== 1) io.out(`Time runs ${speed}× faster: timings are printed in the article's seconds.`);
+  await runExamples(selected, { speed, print: io.out, ...(io.write !== undefined ? { write: io.write } : {}) });
   const total = (performance.now() - started) / 1000;
-  console.log(`\nDone: ${selected.length} example${selected.length === 1 ? "" : "s"} in ${total.toFixed(1)}s of wall time.`);
+  io.out(`\nDone: ${selected.length} example${selected.length === 1 ? "" : "s"} in ${total.toFixed(1)}s of wall time.`);
   return 0;
 }
 

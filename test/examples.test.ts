@@ -1,0 +1,274 @@
+// The tour's examples (examples/, `npm start`) run here: each one's output must come in the order
+// the seed article shows, and its timings must show the concurrency it claims. Time runs a few
+// times faster (the examples run on a ScaledClock), so timings are in the article's seconds;
+// bounds are loose, halfway between the concurrent and the sequential figure, since the machine is noisy.
+import { strict as assert } from "node:assert";
+import { execFile } from "node:child_process";
+import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import type { Example, ExampleContext, Timing } from "../examples/harness.js";
+import { examples } from "../examples/index.js";
+import { cli, runExamples } from "../examples/tour.js";
+
+interface Outcome {
+  lines: string[];
+  timings: Timing[];
+}
+
+async function runExample(name: string, speed: number): Promise<Outcome> {
+  const example = examples.find((e) => e.name === name);
+  assert.ok(example, `no example named ${name}`);
+  const lines: string[] = [];
+  const [ctx] = (await runExamples([example], { speed, print: (line) => lines.push(line) })) as [ExampleContext];
+  // Drop the "[1.00s] " stamps; the tour's header and footer stay.
+  return { lines: lines.map((line) => line.replace(/^\[\d+\.\d\ds\] /, "")), timings: ctx.timings };
+}
+
+/** Asserts that each pattern matches a line, in this order (other lines may come between). */
+function assertInOrder(lines: string[], patterns: (string | RegExp)[]): void {
+  let at = 0;
+  for (const pattern of patterns) {
+    const found = lines.findIndex((line, i) => i >= at && (typeof pattern === "string" ? line.trim() === pattern : pattern.test(line)));
+    assert.ok(found >= 0, `expected ${String(pattern)} after line ${at} in:\n${lines.join("\n")}`);
+    at = found + 1;
+  }
+}
+
+function timing(outcome: Outcome, label: RegExp): Timing {
+  const found = outcome.timings.find((t) => label.test(t.label));
+  assert.ok(found, `no timing ${String(label)} in ${JSON.stringify(outcome.timings)}`);
+  return found;
+}
+
+/** Concurrent: closer to `concurrent` than to what sequential code takes, and not faster than possible. */
+function assertConcurrent(t: Timing, concurrent: number): void {
+  const bound = (concurrent + t.sequential) / 2;
+  assert.ok(t.seconds >= concurrent * 0.95, `${t.label}: ${t.seconds.toFixed(2)}s is faster than the ${concurrent}s it must take`);
+  assert.ok(t.seconds < bound, `${t.label}: ${t.seconds.toFixed(2)}s, expected under ${bound.toFixed(2)}s (sequential: ${t.sequential}s)`);
+}
+
+/** 0² + 1² + ... + (n-1)², exactly. */
+const squares = (n: number): bigint => (BigInt(n - 1) * BigInt(n) * BigInt(2 * n - 1)) / 6n;
+
+const count = (lines: string[], pattern: RegExp): number => lines.filter((line) => pattern.test(line)).length;
+
+describe("examples (npm start)", () => {
+  it("lists one example per section of the seed article, with unique names", () => {
+    const names = examples.map((e: Example) => e.name);
+    assert.deepEqual(names, [
+      "event-loop",
+      "greet",
+      "gather",
+      "tasks",
+      "as-completed",
+      "timeouts",
+      "queue",
+      "semaphore",
+      "lock",
+      "event-condition",
+      "executors",
+      "context-manager",
+      "mistakes",
+    ]);
+  });
+
+  it("event-loop: the heartbeat runs while main() sleeps", async () => {
+    const out = await runExample("event-loop", 2);
+    assertInOrder(out.lines, ["Start", /heartbeat 1/, /heartbeat 2/, /heartbeat 3/, "Done"]);
+    assert.equal(count(out.lines, /heartbeat 4/), 1);
+    assertConcurrent(timing(out, /sleep\(1\)/), 1);
+  });
+
+  it("greet: sequential awaits take 1 s, gather() takes 0.5 s", async () => {
+    const out = await runExample("greet", 2);
+    assertInOrder(out.lines, [
+      /^Sequential/,
+      "Hello, Alice",
+      "Goodbye, Alice",
+      "Hello, Bob",
+      "Goodbye, Bob",
+      /^Concurrent/,
+      "Hello, Alice",
+      "Hello, Bob",
+      "Goodbye, Alice",
+      "Goodbye, Bob",
+    ]);
+    assert.ok(timing(out, /^sequential/).seconds >= 0.95);
+    assertConcurrent(timing(out, /^gathered/), 0.5);
+  });
+
+  it("gather: three 1 s calls take ~1 s; returnExceptions returns the failure as a value", async () => {
+    const out = await runExample("gather", 4);
+    assertInOrder(out.lines, [
+      "Fetching user 1...",
+      "Fetching user 2...",
+      "Fetching user 3...",
+      '[{"id":1,"name":"User 1"},{"id":2,"name":"User 2"},{"id":3,"name":"User 3"}]',
+      "Fetching user 999...",
+      '{"id":1,"name":"User 1"}',
+      '{"id":2,"name":"User 2"}',
+      "Error: UserNotFound: user 999 does not exist",
+    ]);
+    assertConcurrent(timing(out, /^gather of three/), 1);
+    assertConcurrent(timing(out, /returnExceptions/), 1);
+  });
+
+  it("tasks: output in the article's order, ~2 s in all", async () => {
+    const out = await runExample("tasks", 4);
+    assertInOrder(out.lines, [
+      "Tasks started, doing other work...",
+      "Still doing other work...",
+      "Job B completed after 1s",
+      "Job A completed after 2s",
+      "All done",
+    ]);
+    assertConcurrent(timing(out, /background jobs/), 2);
+  });
+
+  it("as-completed: results in completion order; wait() returns with the first", async () => {
+    const out = await runExample("as-completed", 4);
+    assertInOrder(out.lines, ["Got result: 10", "Got result: 20", "Got result: 30", "Got result: 40"]);
+    assertInOrder(out.lines, ["done: 1 (racer-1 → 10), still pending: 2", "cancelled the other 2; pending after cancelling: 0"]);
+    assertConcurrent(timing(out, /four operations/), 2);
+    assertConcurrent(timing(out, /first answer/), 0.5);
+  });
+
+  it("timeouts: waitFor and timeout cancel the work, which unwinds; the fetch is aborted at the server", async () => {
+    const out = await runExample("timeouts", 4);
+    assertInOrder(out.lines, [
+      /slowApiCall: cancelled/,
+      "Request timed out",
+      /slowApiCall: cancelled/,
+      "Timed out",
+      "fetch timed out, and its connection was closed",
+      /^server: the client gave up on \/delay\/10/,
+      "the server counts 1 abandoned request(s)",
+    ]);
+    assertConcurrent(timing(out, /^waitFor\(slowApiCall/), 1);
+    assertConcurrent(timing(out, /^timeout\(1/), 1);
+    assertConcurrent(timing(out, /fetch/), 0.5);
+  });
+
+  it("queue: every item produced before it is processed, each once; workers stop after the last", async () => {
+    const out = await runExample("queue", 4);
+    for (let i = 0; i < 10; i++) {
+      assertInOrder(out.lines, [`Produced: task_${i}`, new RegExp(`Worker-\\d processing task_${i}$`)]);
+      assert.equal(count(out.lines, new RegExp(`processing task_${i}$`)), 1);
+    }
+    const lastProcessed = Math.max(...out.lines.flatMap((line, i) => (/processing task_/.test(line) ? [i] : [])));
+    const shutdowns = out.lines.flatMap((line, i) => (/Worker-\d shutting down/.test(line) ? [i] : []));
+    assert.equal(shutdowns.length, 3);
+    assert.ok(shutdowns.every((i) => i > lastProcessed));
+    // Part 2: the sixth put waits for room; the readers share the 8 jobs and end at shutdown.
+    assert.equal(count(out.lines, /after waiting for room/), 1);
+    for (let i = 0; i < 8; i++) assert.equal(count(out.lines, new RegExp(`Reader-\\d processing job_${i}$`)), 1);
+    assert.equal(count(out.lines, /Reader-\d done: queue shut down/), 3);
+    const handled = out.lines.find((line) => line.startsWith("handled per reader:")) ?? "";
+    assert.equal(handled.replace("handled per reader: ", "").split(", ").reduce((sum, n) => sum + Number(n), 0), 8);
+    const first = timing(out, /10 items/);
+    assert.ok(first.seconds < first.sequential * 0.8, `${first.seconds} vs ${first.sequential}`);
+    assertConcurrent(timing(out, /8 items/), 0.9);
+  });
+
+  it("semaphore: 20 real requests, never more than 5 in flight, ~4 waves", async () => {
+    const out = await runExample("semaphore", 4);
+    assertInOrder(out.lines, [/in flight ■■■■■ 5\/5/, /statuses: \[(200,){19}200\]/, "most in flight: 5 seen here, 5 seen by the server (limit 5)"]);
+    for (const line of out.lines) {
+      const match = /in flight \S+ (\d)\/5/.exec(line);
+      if (match) assert.ok(Number(match[1]) <= 5, line);
+    }
+    assertConcurrent(timing(out, /20 requests/), 2);
+  });
+
+  it("lock: 100 tasks make 100 under the lock, and race without it", async () => {
+    const out = await runExample("lock", 4);
+    assertInOrder(out.lines, [/^Without the lock: 1 /, "Final count: 100"]);
+  });
+
+  it("event-condition: every waiter wakes on set(); consumers take stock as it arrives", async () => {
+    const out = await runExample("event-condition", 2);
+    assertInOrder(out.lines, [/api waiting/, /worker waiting/, /scheduler waiting/, "config loaded: setting the event", /api starts in eu-west/]);
+    assertInOrder(out.lines, ["config loaded: setting the event", /worker starts/]);
+    assertInOrder(out.lines, ["config loaded: setting the event", /scheduler starts/]);
+    assertInOrder(out.lines, [
+      "restocked item-1: notify one waiter",
+      "c1 took item-1",
+      "restocked item-2: notify one waiter",
+      "c2 took item-2",
+      "restocked item-3: notify one waiter",
+      "c3 took item-3",
+      "taken: item-1, item-2, item-3",
+    ]);
+    assertConcurrent(timing(out, /Event/), 0.8);
+  });
+
+  it("executors: the same exact sums off the loop, and the loop keeps beating meanwhile", async () => {
+    const out = await runExample("executors", 4);
+    assertInOrder(out.lines, [/^read \d+ lines of executors\.ts in a worker thread: "\/\/ Running blocking code/]);
+    const beats = (pattern: RegExp): number => Number(/heartbeats meanwhile: (\d+)/.exec(out.lines.find((l) => pattern.test(l)) ?? "")?.[1]);
+    assertInOrder(out.lines, [
+      /^on the loop: +333332833333500000 in/,
+      /^in a process: +333332833333500000 in/,
+      new RegExp(`^on the loop: +${squares(6_000_000 / 4)} in`),
+      new RegExp(`^on 2 threads: +${squares(6_000_000 / 4)} in`),
+    ]);
+    assert.equal(beats(/^on the loop: +3333/), 0);
+    assert.ok(beats(/^in a process/) > 0);
+    assert.equal(beats(/^on the loop: +[1-9]\d+ in/), 0); // the first such line
+    assert.equal(beats(new RegExp(`^on the loop: +${squares(6_000_000 / 4)}`)), 0);
+    assert.ok(beats(/^on 2 threads/) > 0);
+  });
+
+  it("context-manager: rows in order, the connection closed after the last page and after an error", async () => {
+    const out = await runExample("context-manager", 2);
+    assertInOrder(out.lines, [
+      "Connecting to DB...",
+      ...Array.from({ length: 12 }, (_, i) => JSON.stringify({ id: i + 1 })),
+      "12 rows in 3 pages (and one empty page that ends the loop)",
+      "Closing DB connection",
+      "Connecting to DB...",
+      "Closing DB connection",
+      "caught after the close: row 3 is malformed",
+    ]);
+  });
+
+  it("mistakes: debug mode names the blocking task, the forgotten ones, and stays quiet for the fixes", async () => {
+    const out = await runExample("mistakes", 2);
+    const report = (line: string): number => Number(/blocked the event loop for (\d+\.\d+) seconds/.exec(line)?.[1] ?? 0);
+    assertInOrder(out.lines, [
+      /^bad\(\): +the ticker ticked 0 times/,
+      /debug mode: Task "bad" blocked the event loop for 0\.[3-9]\d* seconds/,
+      /task created at .*examples\/mistakes\.ts:\d+/,
+      /^good\(\): the ticker ticked [1-9]\d* times/,
+      /debug mode: Task "fetchData" was still pending when run\(\) finished; cancelling it/,
+      /debug mode: Task exception was never retrieved: Task "saveData": Error: disk full/,
+      /run\(\) throws TypeError: run\(\) expects a function, not a promise.*write run\(main\), not run\(main\(\)\)/,
+      "✅ run(main) → hello",
+      /^on the loop: +the ticker ticked 0 times/,
+      /debug mode: Task "crunch" blocked the event loop/,
+      /^in a thread: +the ticker ticked [1-9]\d* times/,
+    ]);
+    // The fixes draw no report of a long block (a noisy machine may still pause a callback briefly).
+    const goodAt = out.lines.findIndex((l) => /^good\(\)/.test(l));
+    const forgotAt = out.lines.findIndex((l) => /Forgetting to await/.test(l));
+    const threadAt = out.lines.findIndex((l) => /^in a thread/.test(l));
+    for (const line of [...out.lines.slice(goodAt, forgotAt), ...out.lines.slice(threadAt)]) {
+      assert.ok(report(line) < 0.25, `unexpected report: ${line}`);
+    }
+  });
+
+  it("npm start -- --list lists the examples; npm start -- <name> runs one; an unknown name fails", async () => {
+    const tour = fileURLToPath(new URL("../examples/tour.ts", import.meta.url));
+    const list = await promisify(execFile)(process.execPath, ["--import", "tsx", tour, "--list"]);
+    for (const example of examples) assert.match(list.stdout, new RegExp(`^  ${example.name} +\\S`, "m"));
+
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = { out: (line: string) => out.push(line), err: (line: string) => err.push(line), speed: 4 };
+    assert.equal(await cli(["lock", "greet"], io), 0);
+    assertInOrder(out, [/━━ 1\/2 greet:/, /━━ 2\/2 lock:/, /Final count: 100/, /Done: 2 examples in \d+\.\ds of wall time/]);
+    assert.equal(await cli(["nope"], io), 2);
+    assert.match(err.join("\n"), /No example named "nope"/);
+  });
+});
