@@ -210,13 +210,13 @@ describe("examples (npm start)", () => {
     assertInOrder(out.lines, [
       /^on the loop: +333332833333500000 in/,
       /^in a process: +333332833333500000 in/,
-      new RegExp(`^on the loop: +${squares(6_000_000 / 4)} in`),
-      new RegExp(`^on 2 threads: +${squares(6_000_000 / 4)} in`),
+      new RegExp(`^on the loop: +${squares(12_000_000 / 4)} in`),
+      new RegExp(`^on 2 threads: +${squares(12_000_000 / 4)} in`),
     ]);
     assert.equal(beats(/^on the loop: +3333/), 0);
     assert.ok(beats(/^in a process/) > 0);
     assert.equal(beats(/^on the loop: +[1-9]\d+ in/), 0); // the first such line
-    assert.equal(beats(new RegExp(`^on the loop: +${squares(6_000_000 / 4)}`)), 0);
+    assert.equal(beats(new RegExp(`^on the loop: +${squares(12_000_000 / 4)}`)), 0);
     assert.ok(beats(/^on 2 threads/) > 0);
   });
 
