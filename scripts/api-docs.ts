@@ -194,11 +194,32 @@ function collect(program: ts.Program, checker: ts.TypeChecker, srcRoot: string, 
     const overloads = functions.filter((f) => f.body === undefined);
     const shown = functions.length > 0 ? (overloads.length > 0 ? overloads : functions) : [first];
     const signatures = shown.map((d) => signatureText(d, declSource));
-    const doc = ts.isFunctionDeclaration(first) ? renderDoc(symbol, checker, shown[0]) : renderDoc(symbol, checker);
+    let doc = ts.isFunctionDeclaration(first) ? renderDoc(symbol, checker, shown[0]) : renderDoc(symbol, checker);
+    if (doc === "") doc = fileDoc(first, declSource, exported.name);
     const members = ts.isClassDeclaration(first) ? memberEntries(first, declSource, checker) : [];
     entries.push({ name: exported.name, kind: kindOf(first), signatures, doc, members, file });
   }
   return entries;
+}
+
+/**
+ * A class documented by its file's leading comment (the one above the imports of lock.ts, say):
+ * used when the export itself has no doc comment and is named after its file.
+ */
+function fileDoc(node: ts.Declaration, source: ts.SourceFile, name: string): string {
+  const base = source.fileName.replace(/^.*\//, "").replace(/\.ts$/, "");
+  if (base.toLowerCase() !== name.toLowerCase() || !ts.isClassDeclaration(node)) return "";
+  const first = source.statements[0];
+  if (first === undefined || !ts.isImportDeclaration(first)) return "";
+  const ranges = ts.getLeadingCommentRanges(source.text, first.getFullStart()) ?? [];
+  const jsdoc = ranges.map((r) => source.text.slice(r.pos, r.end)).find((c) => c.startsWith("/**"));
+  if (jsdoc === undefined) return "";
+  const lines = jsdoc.replace(/^\/\*\*|\*\/$/g, "").split("\n").map((l) => l.replace(/^\s*\* ?/, ""));
+  const text = lines.join("\n").trim();
+  const [body = "", ...examples] = text.split(/^@example\s*$/m);
+  const out = [body.trim()];
+  for (const example of examples) out.push("Example:\n\n```ts fragment\n" + example.trim() + "\n```");
+  return out.join("\n\n");
 }
 
 function slugOf(title: string): string {
