@@ -89,3 +89,14 @@ defineError(ExceptionGroup, "ExceptionGroup");
 export function isCancelledError(error: unknown): error is CancelledError {
   return error instanceof CancelledError;
 }
+
+/**
+ * The cancellation behind `error`, if it is one: the CancelledError itself, or the `cause` of the
+ * AbortError that Node APIs (fs, timers/promises, child_process, streams) raise when the
+ * `currentSignal()` they were given aborts. fetch rejects with the CancelledError directly.
+ */
+export function cancellationOf(error: unknown): CancelledError | null {
+  if (error instanceof CancelledError) return error;
+  if (error instanceof Error && error.name === "AbortError" && error.cause instanceof CancelledError) return error.cause;
+  return null;
+}

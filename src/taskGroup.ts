@@ -5,7 +5,7 @@
  * Cancel counts are kept exact across nested groups and foreign cancels (gh-116720).
  */
 import { inspect } from "node:util";
-import { CancelledError, ExceptionGroup, InvalidStateError } from "./errors.js";
+import { cancellationOf, CancelledError, ExceptionGroup, InvalidStateError } from "./errors.js";
 import { currentLoop } from "./kernel/context.js";
 import type { Future } from "./kernel/future.js";
 import type { Loop } from "./kernel/loop.js";
@@ -63,7 +63,7 @@ export class TaskGroup {
   /** @internal Waits for every child, then returns what to throw (or nothing). Mirrors asyncio's _aexit. */
   async _exit(failed: boolean, error: unknown): Promise<{ error: unknown } | null> {
     this.exiting = true;
-    let propagateCancellation: unknown = failed && error instanceof CancelledError ? error : null;
+    let propagateCancellation: unknown = failed && cancellationOf(error) !== null ? error : null;
     if (failed && !this.aborting) {
       // The parent is being cancelled, or the body threw: stop the children.
       this.abort();
@@ -88,7 +88,7 @@ export class TaskGroup {
       if (this.parent.uncancel() === 0) propagateCancellation = null;
     }
     if (propagateCancellation !== null && this.errors.length === 0) return { error: propagateCancellation };
-    if (failed && !(error instanceof CancelledError)) this.errors.push(error);
+    if (failed && cancellationOf(error) === null) this.errors.push(error);
     if (this.errors.length > 0) {
       // If the parent is being cancelled from outside, keep its cancel count stable.
       if (this.parent.cancelling() > 0) {

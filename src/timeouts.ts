@@ -6,7 +6,7 @@
  * outer scope or a foreign `cancel()` still propagates as CancelledError.
  */
 import { inspect } from "node:util";
-import { CancelledError, ExceptionGroup, InvalidStateError, TimeoutError } from "./errors.js";
+import { cancellationOf, ExceptionGroup, InvalidStateError, TimeoutError } from "./errors.js";
 import { currentLoop } from "./kernel/context.js";
 import type { Handle } from "./kernel/handle.js";
 import type { Task } from "./kernel/task.js";
@@ -86,7 +86,7 @@ export class Timeout {
       const task = this.task as Task<unknown>;
       if (task.uncancel() <= this.cancellingOnEntry && failed) {
         // No newer cancellation is pending: the one in flight is ours.
-        if (error instanceof CancelledError) return new TimeoutError("", { cause: error });
+        if (cancellationOf(error) !== null) return new TimeoutError("", { cause: error });
         if (error instanceof ExceptionGroup) markTimedOut(error);
       }
     } else if (this.state === "active") {

@@ -8,7 +8,7 @@
  * A task is done only when its function has returned or thrown: cancelling never orphans work.
  */
 import { inspect } from "node:util";
-import { CancelledError, InvalidStateError } from "../errors.js";
+import { cancellationOf, CancelledError, InvalidStateError } from "../errors.js";
 import { storage } from "./context.js";
 import { CANCELLED, FINISHED, Future, PENDING, type Waiter } from "./future.js";
 import type { Loop } from "./loop.js";
@@ -250,8 +250,10 @@ export class Task<T = unknown> extends Future<T> implements Linked {
 
   /** @internal */
   _fail(error: unknown): void {
-    if (error instanceof CancelledError) {
-      this._finishCancelled(error);
+    // An AbortError a Node API raised for this task's aborted signal is its cancellation too.
+    const cancelled = cancellationOf(error);
+    if (cancelled !== null) {
+      this._finishCancelled(cancelled);
       return;
     }
     this.finish();
