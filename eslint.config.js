@@ -24,6 +24,9 @@ export default defineConfig(
       "@typescript-eslint/no-floating-promises": [
         "error",
         {
+          // Futures and Tasks are thenables, not Promises: a dropped createTask()/gather() is
+          // the very mistake this library warns about, so thenables count too.
+          checkThenables: true,
           // node:test's describe/it/test return a promise that the runner itself awaits.
           allowForKnownSafeCalls: [
             {

@@ -91,7 +91,7 @@ class CompletionOrder<T> {
         item = await getter;
       } catch (error) {
         const i = this.getters.indexOf(getter);
-        if (i >= 0) this.getters.splice(i, 1);
+        if (i >= 0) void this.getters.splice(i, 1); // the removed getter was cancelled: nothing to await
         throw error;
       }
     }

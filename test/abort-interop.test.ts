@@ -50,8 +50,8 @@ describe("AbortError from Node APIs", () => {
   test("a task group does not report an AbortError cancellation as a failure", () =>
     run(async () => {
       const error = await taskGroup((tg) => {
-        tg.createTask(() => nodeSleep(10_000, undefined, { signal: currentSignal() }));
-        tg.createTask(async () => {
+        void tg.createTask(() => nodeSleep(10_000, undefined, { signal: currentSignal() }));
+        void tg.createTask(async () => {
           await sleep(0.01);
           throw new Error("real failure");
         });

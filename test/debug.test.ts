@@ -168,7 +168,7 @@ describe("debug mode: blocked event loop", () => {
 describe("debug mode: lost work", () => {
   it("reports a failed task nobody awaited, with its name and creation site", async () => {
     const reports = await debugRun(async () => {
-      createTask(
+      void createTask(
         async () => {
           await sleep(0);
           throw new Error("nobody looked");
@@ -187,7 +187,7 @@ describe("debug mode: lost work", () => {
 
   it("reports tasks left pending when run() finishes, with name and creation site", async () => {
     const reports = await debugRun(async () => {
-      createTask(() => sleep(60), { name: "background" });
+      void createTask(() => sleep(60), { name: "background" });
       await sleep(0);
     });
     const left = reports.filter((r) => r["kind"] === "pending-at-exit");

@@ -192,10 +192,10 @@ describe("Queue get", () => {
     run(async () => {
       const q = new Queue<number>(1);
       await taskGroup((tg) => {
-        tg.createTask(async () => {
+        void tg.createTask(async () => {
           for (let i = 0; i < 5; i++) await q.put(i);
         });
-        tg.createTask(async () => {
+        void tg.createTask(async () => {
           for (let i = 0; i < 5; i++) await q.get();
         });
       });
@@ -294,11 +294,11 @@ describe("Queue put", () => {
     run(async () => {
       const q = new Queue<number>(2);
       await taskGroup((tg) => {
-        tg.createTask(async () => {
+        void tg.createTask(async () => {
           await sleep(0);
           for (let n = q.qsize(); n > 0; n--) q.getNowait();
         });
-        for (let i = 0; i < 4; i++) tg.createTask(() => q.put(i));
+        for (let i = 0; i < 4; i++) void tg.createTask(() => q.put(i));
       });
     }));
 

@@ -98,7 +98,7 @@ describe("run", () => {
   test("run() cancels tasks that leftover tasks start while unwinding", async () => {
     let late: Task<void> | undefined;
     await run(async () => {
-      createTask(async () => {
+      void createTask(async () => {
         try {
           await sleep(3600);
         } finally {
@@ -115,7 +115,7 @@ describe("run", () => {
     const err = new Error("cleanup failed");
     await run(async () => {
       seen = captureExceptions();
-      createTask(async () => {
+      void createTask(async () => {
         try {
           await sleep(3600);
         } finally {
@@ -133,7 +133,7 @@ describe("run", () => {
     let seen: ReturnType<typeof captureExceptions> = [];
     await run(async () => {
       seen = captureExceptions();
-      createTask(() => Promise.reject(new TypeError("lost")));
+      void createTask(() => Promise.reject(new TypeError("lost")));
       await ticks(2);
     });
     assert.equal(seen.length, 1);

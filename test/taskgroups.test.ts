@@ -74,7 +74,7 @@ describe("taskGroup", () => {
       let t2: Task<void> | undefined;
       const runner = async (): Promise<void> => {
         await taskGroup((g) => {
-          g.createTask(async () => {
+          void g.createTask(async () => {
             await sleep(0.1);
             boom();
           });
@@ -109,10 +109,10 @@ describe("taskGroup", () => {
       };
       const runner = async (): Promise<void> => {
         await taskGroup(async (g) => {
-          g.createTask(foo1);
-          g.createTask(foo1);
-          g.createTask(foo1);
-          g.createTask(async () => {
+          void g.createTask(foo1);
+          void g.createTask(foo1);
+          void g.createTask(foo1);
+          void g.createTask(async () => {
             try {
               await sleep(5);
             } catch (e) {
@@ -151,7 +151,7 @@ describe("taskGroup", () => {
       };
       const r = createTask(() =>
         taskGroup((g) => {
-          for (let i = 0; i < 5; i++) g.createTask(foo);
+          for (let i = 0; i < 5; i++) void g.createTask(foo);
         }),
       );
       await sleep(0.1);
@@ -174,7 +174,7 @@ describe("taskGroup", () => {
       };
       const r = createTask(() =>
         taskGroup(async (g) => {
-          for (let i = 0; i < 5; i++) g.createTask(foo);
+          for (let i = 0; i < 5; i++) void g.createTask(foo);
           try {
             await sleep(10);
           } catch (e) {
@@ -200,7 +200,7 @@ describe("taskGroup", () => {
       };
       const r = createTask(() =>
         taskGroup(async (g) => {
-          for (let i = 0; i < 5; i++) g.createTask(foo);
+          for (let i = 0; i < 5; i++) void g.createTask(foo);
           await sleep(10);
         }),
       );
@@ -249,9 +249,9 @@ describe("taskGroup", () => {
         };
         const r = createTask(() =>
           taskGroup(async (g1) => {
-            if (withSibling) g1.createTask(() => sleep(10));
+            if (withSibling) void g1.createTask(() => sleep(10));
             await taskGroup(async (g2) => {
-              for (let i = 0; i < 5; i++) g2.createTask(foo);
+              for (let i = 0; i < 5; i++) void g2.createTask(foo);
               await sleep(10);
             });
           }),
@@ -274,9 +274,9 @@ describe("taskGroup", () => {
       const err = await caught(
         createTask(() =>
           taskGroup(async (g1) => {
-            g1.createTask(() => crashAfter(0.1));
+            void g1.createTask(() => crashAfter(0.1));
             await taskGroup((g2) => {
-              g2.createTask(() => crashAfter(10));
+              void g2.createTask(() => crashAfter(10));
             });
           }),
         ),
@@ -294,9 +294,9 @@ describe("taskGroup", () => {
       const err = await caught(
         createTask(() =>
           taskGroup(async (g1) => {
-            g1.createTask(() => crashAfter(10));
+            void g1.createTask(() => crashAfter(10));
             await taskGroup((g2) => {
-              g2.createTask(() => crashAfter(0.1));
+              void g2.createTask(() => crashAfter(0.1));
             });
           }),
         ),
@@ -314,7 +314,7 @@ describe("taskGroup", () => {
       };
       const nestedRunner = (): Promise<void> =>
         taskGroup(async (g1) => {
-          g1.createTask(crashSoon);
+          void g1.createTask(crashSoon);
           try {
             await sleep(10);
           } catch (e) {
@@ -380,7 +380,7 @@ describe("taskGroup", () => {
       const err = await caught(
         createTask(() =>
           taskGroup(async (g) => {
-            g.createTask(async () => {
+            void g.createTask(async () => {
               await sleep(0.1);
               boom();
             });
@@ -401,8 +401,8 @@ describe("taskGroup", () => {
     vrun(async () => {
       const r = createTask(() =>
         taskGroup((g) => {
-          g.createTask(() => sleep(1));
-          g.createTask(() => sleep(2));
+          void g.createTask(() => sleep(1));
+          void g.createTask(() => sleep(2));
         }),
       );
       await sleep(0.05);
@@ -415,7 +415,7 @@ describe("taskGroup", () => {
       await taskGroup(async (g) => {
         for (let count = 0; count < 10; count++) {
           await sleep(0.1);
-          g.createTask(() => sleep(0.3));
+          void g.createTask(() => sleep(0.3));
           if (count === 5) assert.ok(g.size < 5);
         }
         await sleep(1.35);
@@ -427,10 +427,10 @@ describe("taskGroup", () => {
     vrun(async () => {
       const coro1 = (delay: number) => () => sleep(delay);
       await taskGroup((g) => {
-        g.createTask(async () => {
+        void g.createTask(async () => {
           await sleep(0.1);
-          g.createTask(coro1(0.1));
-          g.createTask(coro1(0.2));
+          void g.createTask(coro1(0.1));
+          void g.createTask(coro1(0.2));
         });
       });
     }));
@@ -441,13 +441,13 @@ describe("taskGroup", () => {
       const hydra = async (g: TaskGroup): Promise<void> => {
         nhydras++;
         await sleep(0.01);
-        g.createTask(() => hydra(g));
-        g.createTask(() => hydra(g));
+        void g.createTask(() => hydra(g));
+        void g.createTask(() => hydra(g));
       };
       const err = await caught(
         taskGroup((g) => {
-          g.createTask(() => hydra(g));
-          g.createTask(async () => {
+          void g.createTask(() => hydra(g));
+          void g.createTask(async () => {
             while (nhydras < 10) await sleep(0.015);
             boom();
           });
@@ -479,16 +479,16 @@ describe("taskGroup", () => {
       let refused: unknown = null;
       const err = await caught(
         taskGroup((g) => {
-          g.createTask(async () => {
+          void g.createTask(async () => {
             await sleep(0.001);
             boom();
           });
-          g.createTask(async () => {
+          void g.createTask(async () => {
             try {
               await sleep(1);
             } catch (e) {
               try {
-                g.createTask(() => sleep(0));
+                void g.createTask(() => sleep(0));
               } catch (e2) {
                 refused = e2;
               }
@@ -512,7 +512,7 @@ describe("taskGroup", () => {
         const err = await caught(
           taskGroup(async (tg) => {
             try {
-              tg.createTask(() => Promise.reject(new CustomException()));
+              void tg.createTask(() => Promise.reject(new CustomException()));
               await sleep(1);
             } finally {
               // eslint-disable-next-line no-unsafe-finally
@@ -558,7 +558,7 @@ describe("taskGroup", () => {
     vrun(async () => {
       const err = await caught(
         taskGroup((tg) => {
-          tg.createTask(async () => {
+          void tg.createTask(async () => {
             await sleep(0);
             throw new RangeError();
           });
@@ -579,8 +579,8 @@ describe("taskGroup", () => {
         taskGroup(async (outerTg) => {
           const inner = await caught(
             taskGroup((innerTg) => {
-              innerTg.createTask(raiseAfter(0, RangeError));
-              outerTg.createTask(raiseAfter(0, TypeError));
+              void innerTg.createTask(raiseAfter(0, RangeError));
+              void outerTg.createTask(raiseAfter(0, TypeError));
             }),
           );
           assert.ok(inner instanceof ExceptionGroup);
@@ -600,7 +600,7 @@ describe("taskGroup", () => {
       const inner = async (): Promise<void> => {
         const err = await caught(
           taskGroup(async (tg) => {
-            tg.createTask(async () => {
+            void tg.createTask(async () => {
               event.setResult(null);
               await sleep(0);
               throw new RangeError();
@@ -632,8 +632,8 @@ describe("taskGroup", () => {
       let ran = false;
       const err = await caught(
         taskGroup((tg) => {
-          tg.createTask(async () => {
-            tg.createTask(() => Promise.reject(new MyExc("third task failed")));
+          void tg.createTask(async () => {
+            void tg.createTask(() => Promise.reject(new MyExc("third task failed")));
             await assert.rejects(async () => {
               await sleep(0);
               await sleep(0);

@@ -411,7 +411,7 @@ describe("timeout", () => {
       };
       const err = await timeout(0.01, () =>
         taskGroup(async (tg) => {
-          tg.createTask(task);
+          void tg.createTask(task);
           try {
             throw new RangeError("value");
           } finally {

@@ -26,11 +26,19 @@ import { toWork, type ModuleFunction, type WorkDef } from "./work.js";
 /** What an executor runs: a self-contained function, or `fromModule(url, name)`. */
 export type Work<A extends unknown[] = unknown[], R = unknown> = ((...args: A) => R) | ModuleFunction<(...args: A) => R>;
 
+/** Options shared by `new ThreadPoolExecutor()` and `new ProcessPoolExecutor()`. */
 export interface ExecutorOptions {
   /** The most workers alive at once (a positive integer); default `os.availableParallelism()`. */
   maxWorkers?: number | undefined;
 }
 
+/**
+ * Options of `Executor.shutdown()`. Running jobs are never stopped by a shutdown; to stop one,
+ * cancel its future.
+ *
+ * @example
+ * await pool.shutdown({ cancelFutures: true }); // drop queued jobs, wait for running ones
+ */
 export interface ShutdownOptions {
   /** Wait until every submitted job has finished and the workers have exited (default true). */
   wait?: boolean | undefined;
@@ -38,6 +46,7 @@ export interface ShutdownOptions {
   cancelFutures?: boolean | undefined;
 }
 
+/** Options of `Executor.map()`. */
 export interface MapOptions {
   /** How many jobs may be submitted and not yet yielded at once; default `2 * maxWorkers`. */
   bufferSize?: number | undefined;
@@ -226,7 +235,7 @@ export abstract class Executor {
       await fill();
       while (window.length > 0) {
         const value = (await (window[0] as Future<unknown>)) as R;
-        window.shift();
+        void window.shift();
         await fill();
         yield value;
       }
@@ -241,6 +250,8 @@ export abstract class Executor {
    * (the default), resolves once every remaining job has finished and the workers have exited;
    * without it, returns at once and the workers exit when the remaining jobs are done.
    * Calling it again is harmless.
+   *
+   * @throws TypeError if `options` is not an object.
    */
   async shutdown(options: ShutdownOptions = {}): Promise<void> {
     if (typeof options !== "object" || options === null) {
@@ -405,7 +416,7 @@ export abstract class Executor {
           queue.length = 0;
           this.queueHead = 0;
         } else if (this.queueHead > 1024 && this.queueHead * 2 > queue.length) {
-          queue.splice(0, this.queueHead);
+          void queue.splice(0, this.queueHead); // drop the consumed head; the removed slots are empty
           this.queueHead = 0;
         }
         return future;
