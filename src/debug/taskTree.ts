@@ -24,7 +24,7 @@ export function awaiting(task: Task<unknown>): string {
   const waits: string[] = [];
   const waiter = task._waiter;
   if (waiter !== null && !waiter.done()) waits.push(describeWaiter(waiter));
-  if (task._moreWaiters !== null) for (const w of task._moreWaiters) if (!w.done()) waits.push(describeWaiter(w));
+  if (task._moreWaiters !== undefined) for (const w of task._moreWaiters) if (!w.done()) waits.push(describeWaiter(w));
   if (waits.length > 0) return `awaiting ${waits.join(", ")}`;
   return "running, or awaiting a foreign promise";
 }

@@ -15,6 +15,18 @@ export const FINISHED = 1;
 export const CANCELLED = 2;
 export type FutureState = typeof PENDING | typeof FINISHED | typeof CANCELLED;
 
+/**
+ * A callback for `Future.addDoneCallback()`: called with the future once it is done (result,
+ * exception or cancelled). It runs through the loop, in a later batch of ready callbacks, never
+ * synchronously inside `setResult()`/`cancel()`; an error it throws goes to the loop's exception
+ * handler, not to whoever settled the future.
+ *
+ * @example
+ * const fut = new Future<number>();
+ * const onDone: DoneCallback<number> = (f) => console.log(f.cancelled() ? "cancelled" : f.result());
+ * fut.addDoneCallback(onDone);
+ * fut.setResult(1); // logs 1 in the loop's next batch
+ */
 export type DoneCallback<T> = (future: Future<T>) => void;
 
 /** Something a task can be waiting on; `cancel` rejects that wait with CancelledError. */
@@ -70,10 +82,12 @@ function runDoneCallback(entry: DoneCall): void {
 export class Future<T = unknown> implements PromiseLike<T>, Waiter {
   /** @internal */ _state: FutureState = PENDING;
   /** @internal */ _result: T | undefined = undefined;
-  /** @internal */ _exception: unknown = undefined;
-  /** @internal */ _hasException = false;
-  /** @internal */ _cancelMessage: string | undefined = undefined;
-  /** @internal */ _cancelledError: CancelledError | null = null;
+  // Fields a future rarely needs are declared, not initialised: V8 then adds them only to the
+  // futures that use them, which keeps every pending task about 100 bytes smaller.
+  /** @internal */ declare _exception: unknown;
+  /** @internal */ declare _hasException: boolean | undefined;
+  /** @internal */ declare _cancelMessage: string | undefined;
+  /** @internal */ declare _cancelledError: CancelledError | undefined;
   /** @internal */ readonly _loop: Loop;
   /** @internal Marks the future as seen by one gather() call, to skip duplicates without a Map. */
   _gatherStamp = 0;
@@ -82,10 +96,10 @@ export class Future<T = unknown> implements PromiseLike<T>, Waiter {
   /** @internal Callbacks run on completion through the loop (user-visible, asyncio order). */
   // Stored callbacks are typed without T (`never` parameters) so that Future<T> stays covariant in T:
   // a Task<string> is a Task<unknown>.
-  private callbacks: Array<(future: never) => void> | null = null;
+  private declare callbacks: Array<(future: never) => void> | undefined;
   /** @internal Library listeners run synchronously on completion: one inline slot, then an array. */
   private listener: ((future: never) => void) | null = null;
-  private listeners: Array<(future: never) => void> | null = null;
+  private declare listeners: Array<(future: never) => void> | undefined;
   private promise: Promise<T> | null = null;
   private resolvePromise: ((value: never) => void) | null = null;
   private rejectPromise: ((reason: unknown) => void) | null = null;
@@ -102,10 +116,19 @@ export class Future<T = unknown> implements PromiseLike<T>, Waiter {
     return this._loop;
   }
 
+  /**
+   * Whether the future is done: it has a result or an exception, or it was cancelled. Never
+   * throws; `result()` and `exception()` may be called once this is true.
+   */
   done(): boolean {
     return this._state !== PENDING;
   }
 
+  /**
+   * Whether the future was cancelled (a cancelled future is also `done()`). For a task: whether
+   * its function ended by throwing a CancelledError (or a Node AbortError caused by one), whoever
+   * raised it; a task that caught its cancellation and returned normally is not cancelled.
+   */
   cancelled(): boolean {
     return this._state === CANCELLED;
   }
@@ -176,10 +199,10 @@ export class Future<T = unknown> implements PromiseLike<T>, Waiter {
   /** Removes every registration of `callback`; returns how many were removed. */
   removeDoneCallback(callback: DoneCallback<T>): number {
     const callbacks = this.callbacks;
-    if (callbacks === null) return 0;
+    if (callbacks === undefined) return 0;
     const kept = callbacks.filter((cb) => cb !== callback);
     const removed = callbacks.length - kept.length;
-    this.callbacks = kept.length > 0 ? kept : null;
+    this.callbacks = kept.length > 0 ? kept : undefined;
     return removed;
   }
 
@@ -211,10 +234,20 @@ export class Future<T = unknown> implements PromiseLike<T>, Waiter {
     return this.getPromise().then(onfulfilled, onrejected);
   }
 
+  /**
+   * Promise-style `catch`: `then(undefined, onrejected)`. Like `then`, it counts as retrieving a
+   * failure (no "exception was never retrieved" report), and called inside a task on a pending
+   * future it makes that future one the task awaits, so cancelling the task cancels the future.
+   */
   catch<R = never>(onrejected?: ((reason: unknown) => R | PromiseLike<R>) | null): Promise<T | R> {
     return this.then(undefined, onrejected);
   }
 
+  /**
+   * Promise-style `finally`: runs `onfinally` once the future is done, and settles as the future
+   * did. Same bookkeeping as `then` (the failure counts as retrieved; inside a task, cancelling
+   * the task cancels a pending future).
+   */
   finally(onfinally?: (() => void) | null): Promise<T> {
     return this.then(undefined, undefined).finally(onfinally);
   }
@@ -241,7 +274,7 @@ export class Future<T = unknown> implements PromiseLike<T>, Waiter {
       return;
     }
     const listeners = this.listeners;
-    if (listeners === null) return;
+    if (listeners === undefined) return;
     const i = listeners.indexOf(listener);
     if (i >= 0) listeners.splice(i, 1);
   }
@@ -253,7 +286,7 @@ export class Future<T = unknown> implements PromiseLike<T>, Waiter {
 
   /** @internal */
   _makeCancelledError(): CancelledError {
-    if (this._cancelledError !== null) {
+    if (this._cancelledError !== undefined) {
       const error = this._cancelledError;
       return error;
     }
@@ -319,13 +352,13 @@ export class Future<T = unknown> implements PromiseLike<T>, Waiter {
       listener(this as never);
     }
     const listeners = this.listeners;
-    if (listeners !== null) {
-      this.listeners = null;
+    if (listeners !== undefined) {
+      this.listeners = undefined;
       for (const l of listeners) l(this as never);
     }
     const callbacks = this.callbacks;
-    if (callbacks !== null) {
-      this.callbacks = null;
+    if (callbacks !== undefined) {
+      this.callbacks = undefined;
       for (const cb of callbacks) {
         this._loop._soon(runDoneCallback, { cb: cb as (future: unknown) => void, fut: this });
       }

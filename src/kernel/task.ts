@@ -15,6 +15,13 @@ import type { Loop } from "./loop.js";
 import type { Linked } from "./taskList.js";
 import { isThenable } from "./validate.js";
 
+/**
+ * Options of `createTask()`, `loop.createTask()` and `TaskGroup.createTask()`.
+ *
+ * @example
+ * const task = createTask(() => sleep(1), { name: "heartbeat" });
+ * console.log(task.name); // "heartbeat"
+ */
 export interface TaskOptions {
   /** A name for reports and the task tree; defaults to `Task-N`. */
   name?: string;
@@ -74,20 +81,20 @@ export class Task<T = unknown> extends Future<T> implements Linked {
   /** @internal */ _nextTask: Linked | null = null;
   /** @internal */ _listed = false;
   /** @internal */ _mustCancel = false;
-  /** @internal */ _pendingCancelMessage: string | undefined = undefined;
+  /** @internal */ declare _pendingCancelMessage: string | undefined;
   /** @internal */ _numCancelsRequested = 0;
   /** @internal What the task awaits now (asyncio's `_fut_waiter`). */
   _waiter: Waiter | null = null;
   /** @internal Other library awaits in flight at once (e.g. inside Promise.all). */
-  _moreWaiters: Waiter[] | null = null;
+  declare _moreWaiters: Waiter[] | undefined;
   /** @internal Size of _moreWaiters after its last pruning; pruning again at twice that keeps adds O(1). */
-  private moreWaitersPruned = 0;
-  /** @internal */ _controller: AbortController | null = null;
+  private declare moreWaitersPruned: number | undefined;
+  /** @internal */ declare _controller: AbortController | undefined;
   /** @internal The task that created this one, for the task tree. */
   readonly _parent: Task<unknown> | null;
   /** @internal Debug mode: where the task was created and where it last awaited. */
-  _creationStack: string | undefined = undefined;
-  /** @internal */ _awaitStack: string | undefined = undefined;
+  declare _creationStack: string | undefined;
+  /** @internal */ declare _awaitStack: string | undefined;
 
   /** @internal Use `createTask()`. */
   constructor(fn: () => PromiseLike<T> | T, loop: Loop, options?: TaskOptions) {
@@ -104,6 +111,11 @@ export class Task<T = unknown> extends Future<T> implements Linked {
     loop._soon(startTask, this);
   }
 
+  /**
+   * The task's name, shown by `util.inspect`, the task tree and debug reports: the one given to
+   * `createTask(fn, { name })`, else `Task-N` (N counts tasks created in this process). Setting
+   * it converts the value with `String()`.
+   */
   get name(): string {
     return (this._name ??= `Task-${this._id}`);
   }
@@ -117,6 +129,7 @@ export class Task<T = unknown> extends Future<T> implements Linked {
     return this.name;
   }
 
+  /** Python spelling of `task.name = value`, for ported code; the value is converted with `String()`. */
   setName(value: string): void {
     this._name = String(value);
   }
@@ -130,7 +143,7 @@ export class Task<T = unknown> extends Future<T> implements Linked {
     if (this._state !== PENDING) return false;
     this._numCancelsRequested++;
     const controller = this._controller;
-    if (controller !== null && !controller.signal.aborted) controller.abort(new CancelledError(message));
+    if (controller !== undefined && !controller.signal.aborted) controller.abort(new CancelledError(message));
     if (this.cancelWaiters(message)) return true;
     this._mustCancel = true;
     this._pendingCancelMessage = message;
@@ -148,7 +161,7 @@ export class Task<T = unknown> extends Future<T> implements Linked {
       this._numCancelsRequested--;
       if (this._numCancelsRequested === 0) {
         this._mustCancel = false;
-        if (this._controller?.signal.aborted === true) this._controller = null;
+        if (this._controller?.signal.aborted === true) this._controller = undefined;
       }
     }
     return this._numCancelsRequested;
@@ -184,7 +197,7 @@ export class Task<T = unknown> extends Future<T> implements Linked {
   /** The signal that aborts when this task is cancelled (a fresh one after `uncancel()` to 0). */
   get signal(): AbortSignal {
     let controller = this._controller;
-    if (controller === null) {
+    if (controller === undefined) {
       controller = this._controller = new AbortController();
       if (this._numCancelsRequested > 0) controller.abort(new CancelledError(this._pendingCancelMessage));
     }
@@ -216,8 +229,8 @@ export class Task<T = unknown> extends Future<T> implements Linked {
       this._waiter = waiter;
     } else {
       let more = this._moreWaiters;
-      if (more === null) more = this._moreWaiters = [];
-      else if (more.length >= 16 && more.length >= 2 * this.moreWaitersPruned) {
+      if (more === undefined) more = this._moreWaiters = [];
+      else if (more.length >= 16 && more.length >= 2 * (this.moreWaitersPruned ?? 0)) {
         // Compact in place, dropping finished waits; amortised O(1) per add.
         let kept = 0;
         for (const w of more) if (!w.done()) more[kept++] = w;
@@ -272,7 +285,7 @@ export class Task<T = unknown> extends Future<T> implements Linked {
   private finish(): void {
     this._loop._tasks.delete(this);
     this._waiter = null;
-    this._moreWaiters = null;
+    if (this._moreWaiters !== undefined) this._moreWaiters = undefined; // (no new property on tasks that never had it)
     this._mustCancel = false;
     this._fn = null;
   }
@@ -283,8 +296,8 @@ export class Task<T = unknown> extends Future<T> implements Linked {
     // Leave _waiter set: it may be a task that swallows the cancellation and must be cancelled again.
     if (waiter !== null && waiter.cancel(message)) cancelled = true;
     const more = this._moreWaiters;
-    if (more !== null) {
-      this._moreWaiters = null;
+    if (more !== undefined) {
+      this._moreWaiters = undefined;
       for (const w of more) if (w.cancel(message)) cancelled = true;
     }
     return cancelled;
