@@ -31,9 +31,11 @@ import { WaiterQueue } from "../sync/waiterQueue.js";
 import { RingBuffer } from "./ringBuffer.js";
 import type { Store } from "./store.js";
 
+/** What `Queue.statistics()` returns: a snapshot, for tests and monitoring. */
 export interface QueueStatistics {
   /** Items `getNowait()` could take now. */
   qsize: number;
+  /** The bound given at construction (0 = unbounded). */
   maxsize: number;
   /** Items put and not yet marked done by `taskDone()`. */
   unfinishedTasks: number;
@@ -45,6 +47,7 @@ export interface QueueStatistics {
   joinersWaiting: number;
   /** All of the above waiters. */
   tasksWaiting: number;
+  /** Whether `shutdown()` was called. */
   shutdown: boolean;
 }
 
@@ -233,6 +236,16 @@ export class Queue<T> implements AsyncIterable<T> {
     }
   }
 
+  /**
+   * A snapshot of the items and the waiters, for tests and monitoring. Items handed to woken
+   * getters (and slots promised to woken putters) are not in `qsize`; those tasks are still
+   * counted as waiting until they resume.
+   *
+   * @example
+   * const q = new Queue<number>(10);
+   * q.putNowait(1);
+   * console.log(q.statistics().qsize, q.statistics().unfinishedTasks); // 1 1
+   */
   statistics(): QueueStatistics {
     const getters = this.getters.size + this.handedOff;
     const putters = this.putters.size + this.reservedSlots;

@@ -20,10 +20,18 @@ import { checkSignal, runningTask, type WaitOptions } from "../kernel/waiting.js
 import { Parked, PROCEED, refusal } from "./parked.js";
 import { WaiterQueue } from "./waiterQueue.js";
 
+/**
+ * A Barrier's state (see `Barrier`): `"filling"` while parties arrive, `"draining"` while the
+ * released parties leave, `"resetting"` after `reset()` with parties inside, `"broken"` after
+ * `abort()` (for good).
+ */
 export type BarrierState = "filling" | "draining" | "resetting" | "broken";
 
+/** What `Barrier.statistics()` returns: a snapshot, for tests and monitoring. */
 export interface BarrierStatistics {
+  /** The current state. */
   state: BarrierState;
+  /** How many tasks must call `wait()` to pass the barrier. */
   parties: number;
   /** Parties waiting for the barrier to fill (0 unless filling). */
   nWaiting: number;
@@ -139,6 +147,13 @@ export class Barrier {
     return Promise.resolve();
   }
 
+  /**
+   * A snapshot of the barrier's state and waiters, for tests and monitoring.
+   *
+   * @example
+   * const barrier = new Barrier(2);
+   * console.log(barrier.statistics()); // { state: "filling", parties: 2, nWaiting: 0, tasksWaiting: 0 }
+   */
   statistics(): BarrierStatistics {
     return {
       state: this.state,

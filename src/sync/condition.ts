@@ -26,7 +26,9 @@ import { Lock } from "./lock.js";
 import { Parked, PROCEED, refusal } from "./parked.js";
 import { WaiterQueue } from "./waiterQueue.js";
 
+/** What `Condition.statistics()` returns: a snapshot, for tests and monitoring. */
 export interface ConditionStatistics {
+  /** Whether the underlying lock is held. */
   locked: boolean;
   /** Tasks in `wait()` that were not notified yet. */
   tasksWaiting: number;
@@ -51,6 +53,10 @@ export class Condition {
     this.lock = lock ?? new Lock();
   }
 
+  /**
+   * Whether the underlying lock is held (by anyone: like `Lock.locked()`, it does not say which
+   * task holds it).
+   */
   locked(): boolean {
     return this.lock.locked();
   }
@@ -142,6 +148,10 @@ export class Condition {
     this.notify(this.waiters.size);
   }
 
+  /**
+   * A snapshot of the lock state and the waiters, for tests and monitoring. After a cancelled
+   * `wait()` has returned, it counts in neither `tasksWaiting` nor `lockTasksWaiting`.
+   */
   statistics(): ConditionStatistics {
     return {
       locked: this.lock.locked(),

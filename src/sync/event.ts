@@ -15,7 +15,9 @@ import { checkSignal, runningTask, type WaitOptions } from "../kernel/waiting.js
 import { Parked, PROCEED, refusal } from "./parked.js";
 import { WaiterQueue } from "./waiterQueue.js";
 
+/** What `Event.statistics()` returns: a snapshot, for tests and monitoring. */
 export interface EventStatistics {
+  /** Whether the flag is set. */
   isSet: boolean;
   /** Tasks blocked in `wait()`. */
   tasksWaiting: number;
@@ -32,6 +34,7 @@ export class Event {
   private flag = false;
   private readonly waiters = new WaiterQueue<Parked>();
 
+  /** Whether the flag is set: `wait()` would return at once. */
   isSet(): boolean {
     return this.flag;
   }

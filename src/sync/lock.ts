@@ -27,6 +27,11 @@ import { Guard } from "./guard.js";
 import { Parked, PROCEED, refusal } from "./parked.js";
 import { WaiterQueue } from "./waiterQueue.js";
 
+/**
+ * What `Lock.statistics()` returns: a snapshot, for tests and monitoring. After a cancelled
+ * `acquire()` has settled, `tasksWaiting` no longer counts it (cancelling a wait leaves the lock
+ * as it was).
+ */
 export interface LockStatistics {
   /** Whether some holder has the lock. */
   locked: boolean;

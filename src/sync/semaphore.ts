@@ -26,6 +26,7 @@ import { Guard } from "./guard.js";
 import { Parked, PROCEED, refusal } from "./parked.js";
 import { WaiterQueue } from "./waiterQueue.js";
 
+/** What `Semaphore.statistics()` returns: a snapshot, for tests and monitoring. */
 export interface SemaphoreStatistics {
   /** Free permits. */
   value: number;
@@ -88,6 +89,11 @@ export class Semaphore {
     this.wakeNext();
   }
 
+  /**
+   * A snapshot of the free permits and the waiters, for tests and monitoring. A permit handed to
+   * a woken waiter that has not resumed yet is counted as taken (not in `value`) and that waiter
+   * is still in `tasksWaiting`.
+   */
   statistics(): SemaphoreStatistics {
     return { value: this._value, locked: this.locked(), tasksWaiting: this.waiters.size + this.woken };
   }
