@@ -4,6 +4,14 @@ import { ensureFuture, type AwaitableLike, type ResultOf } from "./kernel/ensure
 import { Future } from "./kernel/future.js";
 import { isThenable } from "./kernel/validate.js";
 
+/**
+ * Options of `gather()`, passed as its last argument: a plain object (not a promise, future or
+ * function), so that it cannot be mistaken for an awaitable.
+ *
+ * @example
+ * const results = await gather(job1, job2, { returnExceptions: true });
+ * for (const r of results) if (r instanceof Error) console.error(r);
+ */
 export interface GatherOptions {
   /** Failures (and CancelledErrors) become results instead of rejecting the gather. */
   returnExceptions?: boolean;
@@ -36,6 +44,10 @@ export class GatheringFuture<T> extends Future<T> {
     return cancelled;
   }
 
+  /**
+   * A one-line description for task stacks and the task tree (`printTaskTree()`), e.g.
+   * `gather (2 of 3 pending)`.
+   */
   describe(): string {
     const pending = this.children.filter((c) => !c.done()).length;
     return `gather (${pending} of ${this.children.length} pending)`;

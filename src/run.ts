@@ -9,6 +9,13 @@ import { userFrame } from "./debug/frames.js";
 import { watchRun } from "./debug/runWatch.js";
 import { checkFunction } from "./kernel/validate.js";
 
+/**
+ * Options of `run()` and `new Runner()`: how the loop they create is set up.
+ *
+ * @example
+ * await run(main, { debug: true });
+ * await run(main, { clock: new VirtualClock() }); // from asyncio-ts/testing: timers jump ahead
+ */
 export interface RunOptions {
   /** Debug mode: slow-callback reports, creation stacks, deadlock reports (also `ASYNCIO_TS_DEBUG=1`). */
   debug?: boolean;
@@ -88,6 +95,7 @@ export class Runner {
     reportLeftoverFailures(loop);
   }
 
+  /** `await using runner = new Runner()`: `close()` at scope exit. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

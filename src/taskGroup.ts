@@ -56,6 +56,7 @@ export class TaskGroup {
     return `<TaskGroup tasks=${this.tasks.size} errors=${this.errors.length} ${state}>`;
   }
 
+  /** A one-line description for reports, e.g. `task group (2 tasks)`: its pending children. */
   describe(): string {
     return `task group (${this.tasks.size} tasks)`;
   }

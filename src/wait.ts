@@ -10,11 +10,23 @@ export const FIRST_EXCEPTION = "FIRST_EXCEPTION";
 /** `wait()` returns when all awaitables are done (the default). */
 export const ALL_COMPLETED = "ALL_COMPLETED";
 
+/**
+ * When `wait()` returns: `FIRST_COMPLETED` (some awaitable is done, cancelled included),
+ * `FIRST_EXCEPTION` (some awaitable failed, else when all are done; a cancellation does not count
+ * as a failure) or `ALL_COMPLETED` (the default). Either way a `timeout` returns earlier.
+ */
 export type ReturnWhen = typeof FIRST_COMPLETED | typeof FIRST_EXCEPTION | typeof ALL_COMPLETED;
 
+/**
+ * Options of `wait()`.
+ *
+ * @example
+ * const [done, pending] = await wait(tasks, { returnWhen: FIRST_EXCEPTION, timeout: 10 });
+ */
 export interface WaitCallOptions {
   /** Seconds to wait at most; on timeout `wait()` just returns (nothing is cancelled). */
   timeout?: number | null;
+  /** When to return (see ReturnWhen); default ALL_COMPLETED. */
   returnWhen?: ReturnWhen;
 }
 

@@ -12,9 +12,20 @@ export interface LagMonitorOptions {
   onLag?: (lagSeconds: number) => void;
 }
 
+/**
+ * What `monitorLoopLag()` returns: a running monitor. Stop it with `stop()` or let `using` stop it
+ * at scope exit; stopping twice is harmless.
+ *
+ * @example
+ * const monitor = monitorLoopLag({ threshold: 0.05, onLag: () => undefined });
+ * await main();
+ * monitor.stop();
+ * console.log(`worst lag: ${monitor.maxLag.toFixed(3)} s`);
+ */
 export interface LagMonitor {
   /** Stops the monitor. */
   stop(): void;
+  /** `using monitor = monitorLoopLag()`: `stop()` at scope exit. */
   [Symbol.dispose](): void;
   /** The longest lag seen so far, in seconds. */
   readonly maxLag: number;

@@ -12,6 +12,10 @@ import { WorkerDiedError } from "./errors.js";
 import { Executor, type ExecutorOptions, type PoolWorker } from "./pool.js";
 import type { JobMessage, ReplyMessage } from "./wire.js";
 
+/**
+ * Options of `new ProcessPoolExecutor()`: `maxWorkers` (see ExecutorOptions) and how each child
+ * process is started.
+ */
 export interface ProcessPoolExecutorOptions extends ExecutorOptions {
   /** Node options for the workers; default: the parent's `process.execArgv` without debugger, test, watch and eval flags (a tsx loader is registered lazily instead, see fromModule). */
   execArgv?: string[] | undefined;

@@ -13,6 +13,13 @@ import { Executor, type ExecutorOptions, type PoolWorker } from "./pool.js";
 import type { JobMessage, ReplyMessage } from "./wire.js";
 
 
+/**
+ * Options of `new ThreadPoolExecutor()`: `maxWorkers` (see ExecutorOptions) and how each worker
+ * thread is started.
+ *
+ * @example
+ * await using pool = new ThreadPoolExecutor({ maxWorkers: 4, resourceLimits: { maxOldGenerationSizeMb: 256 } });
+ */
 export interface ThreadPoolExecutorOptions extends ExecutorOptions {
   /** Heap limits for each worker thread (see `worker_threads` `resourceLimits`). */
   resourceLimits?: ResourceLimits | undefined;

@@ -45,6 +45,7 @@ export class ModuleFunction<F extends (...args: never[]) => unknown = (...args: 
     Object.freeze(this);
   }
 
+  /** How it reads in messages and reports: `fromModule("file:///…/work.js", "crunch")`. */
   toString(): string {
     return `fromModule(${JSON.stringify(this.url)}, ${JSON.stringify(this.exportName)})`;
   }

@@ -9,10 +9,15 @@ export class Handle {
     /** @internal */ readonly _args: readonly unknown[],
   ) {}
 
+  /**
+   * Stops the callback from running, if it has not run yet. Calling it again, or after the
+   * callback ran, does nothing.
+   */
   cancel(): void {
     this._cancelled = true;
   }
 
+  /** Whether `cancel()` was called (also true if it was called after the callback ran). */
   cancelled(): boolean {
     return this._cancelled;
   }
@@ -43,6 +48,11 @@ export class TimerHandle extends Handle implements HeapItem {
     return this.deadline;
   }
 
+  /**
+   * Stops the callback from running, if it has not run yet, and drops the timer from the loop: once
+   * no live timer is left the clock is disarmed, so a cancelled long timer does not keep the
+   * process alive. Calling it again, or after the callback ran, does nothing.
+   */
   override cancel(): void {
     if (this._cancelled) return;
     this._cancelled = true;

@@ -29,14 +29,35 @@ export function setExecutorRunner(runner: ExecutorRunner): void {
 
 /** What the loop tells its exception handler (Python's context dict). */
 export interface ExceptionContext {
+  /** What happened, in one line or a few (e.g. "Exception in callback"). */
   message: string;
+  /** The error concerned, if any: thrown by a callback, or the failure nobody retrieved. */
   exception?: unknown;
+  /**
+   * The future whose failure nobody retrieved. In a report made after the future was
+   * garbage-collected, only its label string ("Future").
+   */
   future?: Future<unknown>;
+  /**
+   * The task concerned: its failure was never retrieved, it was still pending at `run()`'s end, or
+   * it blocked the loop (debug mode). In a report made after the task was garbage-collected, only
+   * its label string (`Task "name"`).
+   */
   task?: Task<unknown>;
+  /** asyncio's `handle`: the handle whose callback failed. The loop does not fill it in yet. */
   handle?: Handle;
+  /**
+   * More details, by report: `kind` (`"pending-at-exit"`, `"slow-callback"`), `duration` (seconds
+   * a slow callback ran), `context` (the original context, when the handler itself threw).
+   */
   [key: string]: unknown;
 }
 
+/**
+ * A loop's exception handler (see `Loop.setExceptionHandler()`): called with the loop and what
+ * happened. It runs synchronously where the problem is found, often inside the loop's own
+ * bookkeeping, so it should be quick and must not throw (a throw is reported to stderr instead).
+ */
 export type ExceptionHandler = (loop: Loop, context: ExceptionContext) => void;
 
 export interface LoopOptions {
@@ -159,6 +180,18 @@ export class Loop implements ClockHost {
     return executorRunner(this, executor, fn, args) as Future<Awaited<R>>;
   }
 
+  /**
+   * Sets the function `callExceptionHandler()` calls with `(loop, context)`: errors thrown by loop
+   * callbacks, task failures nobody retrieved, tasks still pending when `run()` ends, and debug
+   * reports. `null` restores the default (`defaultExceptionHandler`, which writes to stderr). An
+   * error thrown by the handler itself is reported by the default handler.
+   *
+   * @throws TypeError if `handler` is neither a function nor null.
+   * @example
+   * getRunningLoop().setExceptionHandler((loop, context) => {
+   *   console.error("asyncio:", context.message, context.exception);
+   * });
+   */
   setExceptionHandler(handler: ExceptionHandler | null): void {
     if (handler !== null && typeof handler !== "function") {
       throw new TypeError(`setExceptionHandler() expects a function or null: received ${typeof handler}`);
@@ -166,6 +199,7 @@ export class Loop implements ClockHost {
     this._exceptionHandler = handler;
   }
 
+  /** The handler given to `setExceptionHandler()`, or null while the default one is in use. */
   getExceptionHandler(): ExceptionHandler | null {
     return this._exceptionHandler;
   }
@@ -198,6 +232,11 @@ export class Loop implements ClockHost {
     process.stderr.write(`asyncio-ts: ${lines.join("\n")}\n`);
   }
 
+  /**
+   * Whether debug mode is on: from `run(main, { debug })`, `setDebug()`, or else the
+   * `ASYNCIO_TS_DEBUG` environment variable (any value but empty, `0` or `false`) read when the
+   * loop was created.
+   */
   getDebug(): boolean {
     return this._debug;
   }

@@ -1,5 +1,11 @@
 import type { Clock, ClockHost } from "../kernel/clock.js";
 
+/**
+ * Options of `new VirtualClock()`.
+ *
+ * @example
+ * const clock = new VirtualClock({ start: 1000, autojump: false }); // time moves only by advance()
+ */
 export interface VirtualClockOptions {
   /** The time `now()` starts at, in seconds. Default 0. */
   start?: number;
@@ -25,6 +31,10 @@ export interface VirtualClockOptions {
  * }, { clock: new VirtualClock() });
  */
 export class VirtualClock implements Clock {
+  /**
+   * Whether time jumps to the next deadline once the loop is idle (`options.autojump`, default
+   * true); when false, only `advance()` moves time.
+   */
   readonly autojump: boolean;
   private t: number;
   private deadline = Infinity;
