@@ -8,6 +8,9 @@
  *
  * The `@example`s become `ts fragment` blocks, which test/docs.test.ts type-checks with every
  * export in scope.
+ *
+ * It also prints how many exports, public class members and exported-interface fields have no doc
+ * comment (`undocumented()`); test/docs.test.ts requires that number to be 0.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
@@ -20,7 +23,11 @@ interface Entry {
   signatures: string[];
   doc: string;
   members: Entry[];
+  /** For an interface: its fields (and call or index signatures) that have no doc comment. */
+  undocumentedFields: string[];
 }
+
+type Collected = Entry & { file: string };
 
 const SECTIONS: Array<[title: string, test: (file: string) => boolean, intro: string]> = [
   ["Running and tasks", (f) => /^(run|tasks|sleep|kernel\/(task|future))\.ts$/.test(f), "Entry points, tasks and futures. See the guide: [tasks and running](guide/02-tasks-and-running.md)."],
@@ -158,7 +165,7 @@ function memberEntries(cls: ts.ClassDeclaration, source: ts.SourceFile, checker:
       if (existing.doc === "") existing.doc = memberDoc(member, checker);
       continue;
     }
-    const entry: Entry = { name, kind: kindOf(member), signatures: [signature], doc: memberDoc(member, checker), members: [] };
+    const entry: Entry = { name, kind: kindOf(member), signatures: [signature], doc: memberDoc(member, checker), members: [], undocumentedFields: [] };
     byName.set(name, entry);
     entries.push(entry);
   }
@@ -178,11 +185,11 @@ function memberDoc(member: ts.ClassElement, checker: ts.TypeChecker): string {
   return renderDoc(symbol, checker, ts.isMethodDeclaration(member) ? member : undefined);
 }
 
-function collect(program: ts.Program, checker: ts.TypeChecker, srcRoot: string, entryFile: string): Array<Entry & { file: string }> {
+function collect(program: ts.Program, checker: ts.TypeChecker, srcRoot: string, entryFile: string): Collected[] {
   const source = program.getSourceFile(entryFile);
   const moduleSymbol = source === undefined ? undefined : checker.getSymbolAtLocation(source);
   if (moduleSymbol === undefined) throw new Error(`cannot read the exports of ${entryFile}`);
-  const entries: Array<Entry & { file: string }> = [];
+  const entries: Collected[] = [];
   for (const exported of checker.getExportsOfModule(moduleSymbol)) {
     const symbol = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
     const declarations = (symbol.declarations ?? []).filter((d) => !isInternal(d));
@@ -197,9 +204,21 @@ function collect(program: ts.Program, checker: ts.TypeChecker, srcRoot: string, 
     let doc = ts.isFunctionDeclaration(first) ? renderDoc(symbol, checker, shown[0]) : renderDoc(symbol, checker);
     if (doc === "") doc = fileDoc(first, declSource, exported.name);
     const members = ts.isClassDeclaration(first) ? memberEntries(first, declSource, checker) : [];
-    entries.push({ name: exported.name, kind: kindOf(first), signatures, doc, members, file });
+    const undocumentedFields = declarations.filter(ts.isInterfaceDeclaration).flatMap((d) => undocumentedFieldsOf(d, declSource));
+    entries.push({ name: exported.name, kind: kindOf(first), signatures, doc, members, undocumentedFields, file });
   }
   return entries;
+}
+
+/** The members of an interface that have no doc comment of their own (`@internal` ones aside). */
+function undocumentedFieldsOf(node: ts.InterfaceDeclaration, source: ts.SourceFile): string[] {
+  const missing: string[] = [];
+  for (const member of node.members) {
+    if (isInternal(member) || ts.getJSDocCommentsAndTags(member).length > 0) continue;
+    const label = member.name !== undefined ? member.name.getText(source) : ts.isIndexSignatureDeclaration(member) ? "[index]" : "()";
+    missing.push(`${node.name.text}.${label}`);
+  }
+  return missing;
 }
 
 /**
@@ -241,8 +260,8 @@ function memberLabel(entry: Entry, member: Entry): string {
   return member.kind === "constructor" ? `new ${entry.name}()` : `${entry.name}.${member.name}`;
 }
 
-/** Builds docs/api.md's text from the sources under `root`. */
-export function generateApiDocs(root: string): string {
+/** Every export of the package's two entry points, with its doc and public members. */
+function collectAll(root: string): Collected[] {
   const srcRoot = join(root, "src");
   const entryFiles = [join(srcRoot, "index.ts"), join(srcRoot, "testing/index.ts")];
   const configPath = join(root, "tsconfig.json");
@@ -250,7 +269,15 @@ export function generateApiDocs(root: string): string {
   const parsed = ts.parseJsonConfigFileContent(config.config, ts.sys, root);
   const program = ts.createProgram(entryFiles, { ...parsed.options, noEmit: true });
   const checker = program.getTypeChecker();
-  const all = entryFiles.flatMap((f) => collect(program, checker, srcRoot, f));
+  return entryFiles.flatMap((f) => collect(program, checker, srcRoot, f));
+}
+
+/** Builds docs/api.md's text from the sources under `root`. */
+export function generateApiDocs(root: string): string {
+  return render(collectAll(root));
+}
+
+function render(all: Collected[]): string {
 
   const out: string[] = [
     "# API reference",
@@ -304,16 +331,22 @@ export function generateApiDocs(root: string): string {
   return out.join("\n").replace(/\n{3,}/g, "\n\n").trimEnd() + "\n";
 }
 
-/** Exports (and public class members) without a doc comment, as "name" / "Class.member". */
+/**
+ * What has no doc comment: exports ("name"), public class members ("Class.member"; constructors
+ * may go without one) and fields of exported interfaces ("Interface.field").
+ */
 export function undocumented(root: string): string[] {
-  const text = generateApiDocs(root);
+  return undocumentedIn(collectAll(root));
+}
+
+function undocumentedIn(all: Collected[]): string[] {
   const missing: string[] = [];
-  const blocks = text.split(/\n(?=#{3,4} )/);
-  for (const block of blocks) {
-    const heading = /^#{3,4} (.+)\n/.exec(block);
-    if (heading === null) continue;
-    const rest = block.slice(heading[0].length).replace(/```[\s\S]*?```/g, "").trim();
-    if (rest === "" && !/^new /.test(heading[1] ?? "")) missing.push(heading[1] ?? "");
+  for (const entry of all) {
+    if (entry.doc === "") missing.push(entry.name);
+    for (const member of entry.members) {
+      if (member.doc === "" && member.kind !== "constructor") missing.push(`${entry.name}.${member.name}`);
+    }
+    missing.push(...entry.undocumentedFields);
   }
   return missing;
 }
@@ -322,7 +355,8 @@ const isMain = process.argv[1] !== undefined && resolve(process.argv[1]) === fil
 if (isMain) {
   const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
   const target = join(root, "docs", "api.md");
-  const text = generateApiDocs(root);
+  const all = collectAll(root);
+  const text = render(all);
   if (process.argv.includes("--check")) {
     let current = "";
     try {
@@ -336,7 +370,12 @@ if (isMain) {
     }
   } else {
     writeFileSync(target, text);
-    const missing = undocumented(root);
-    process.stdout.write(`wrote docs/api.md${missing.length > 0 ? `; without a doc comment: ${missing.join(", ")}` : ""}\n`);
+    const missing = undocumentedIn(all);
+    const items = all.length + all.reduce((n, e) => n + e.members.filter((m) => m.kind !== "constructor").length, 0);
+    process.stdout.write(
+      `wrote docs/api.md: ${all.length} exports, ${items - all.length} public class members; ` +
+        `${missing.length} undocumented item${missing.length === 1 ? "" : "s"}` +
+        `${missing.length > 0 ? ` (exports, members or interface fields): ${missing.join(", ")}` : ""}\n`,
+    );
   }
 }

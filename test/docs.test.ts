@@ -2,7 +2,9 @@
 // type-checked with the repository's compiler settings and, unless marked otherwise, run in a
 // child process (tsx) whose stdout must match the block's `output` block when it has one. Block
 // markers are explained in scripts/doc-snippets.ts. docs/api.md must equal what `npm run docs`
-// generates from the doc comments, and relative links in the docs must point at existing files.
+// generates from the doc comments, every export, public class member and exported-interface field
+// must have a doc comment (scripts/api-docs.ts `undocumented()`), and relative links in the docs
+// must point at existing files.
 import { strict as assert } from "node:assert";
 import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -12,7 +14,7 @@ import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
 
-import { generateApiDocs } from "../scripts/api-docs.js";
+import { generateApiDocs, undocumented } from "../scripts/api-docs.js";
 import { docFiles, extractSnippets, rewriteImports, slug, type Snippet } from "../scripts/doc-snippets.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -149,6 +151,11 @@ describe("docs", () => {
     const expected = generateApiDocs(root);
     const actual = existsSync(join(root, "docs/api.md")) ? readFileSync(join(root, "docs/api.md"), "utf8") : "";
     assert.ok(actual === expected, "docs/api.md is stale: run `npm run docs` and commit the result");
+  });
+
+  it("docs every export, public class member and exported-interface field has a doc comment", () => {
+    const missing = undocumented(root);
+    assert.ok(missing.length === 0, `${missing.length} undocumented (add a doc comment, then run \`npm run docs\`): ${missing.join(", ")}`);
   });
 
   it("docs relative links point at files that exist", () => {
