@@ -31,7 +31,7 @@ export class GatheringFuture<T> extends Future<T> {
   }
 
   override cancel(message?: string): boolean {
-    this._unretrieved = false;
+    this._markRetrieved();
     if (this.done()) return false;
     // Set before cancelling: a child's completion listener runs synchronously inside
     // child.cancel() and must already see the request, so that the gather ends with
@@ -48,7 +48,7 @@ export class GatheringFuture<T> extends Future<T> {
    * A one-line description for task stacks and the task tree (`printTaskTree()`), e.g.
    * `gather (2 of 3 pending)`.
    */
-  describe(): string {
+  override describe(): string {
     const pending = this.children.filter((c) => !c.done()).length;
     return `gather (${pending} of ${this.children.length} pending)`;
   }

@@ -17,7 +17,7 @@ export {
 export type { Clock } from "./kernel/clock.js";
 export { Future, type DoneCallback } from "./kernel/future.js";
 export { Handle, TimerHandle } from "./kernel/handle.js";
-export { Loop, type ExceptionContext, type ExceptionHandler } from "./kernel/loop.js";
+export { Loop, type ExceptionContext, type ExceptionHandler, type LoopOptions } from "./kernel/loop.js";
 export { Task, type TaskOptions } from "./kernel/task.js";
 export type { WaitOptions } from "./kernel/waiting.js";
 export { asCompleted, type AsCompleted } from "./asCompleted.js";

@@ -65,6 +65,8 @@ export class Runner {
    * runs cancels it; a second SIGINT ends the process as usual.
    *
    * @throws TypeError if `main` is not a function (e.g. `run(main())`).
+   * @throws Error if the runner is closed, or if called from inside a running task (await the
+   *   function directly there, or use `createTask()`).
    */
   run<T>(main: () => PromiseLike<T> | T, options?: { name?: string }): Promise<T> {
     checkFunction("run()", main, RUN_FIX);

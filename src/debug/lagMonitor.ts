@@ -35,7 +35,7 @@ export interface LagMonitor {
  * Starts watching the event loop for blocking stretches longer than `threshold` seconds. The timer
  * is unref'd: it never keeps the process alive.
  *
- * @throws RangeError if threshold or interval is not a positive number.
+ * @throws TypeError if threshold or interval is not a number; RangeError if not positive and finite.
  * @example
  * using monitor = monitorLoopLag({ threshold: 0.05 });
  */
@@ -43,7 +43,10 @@ export function monitorLoopLag(options: LagMonitorOptions = {}): LagMonitor {
   const threshold = options.threshold ?? 0.1;
   const interval = options.interval ?? threshold / 2;
   for (const [name, value] of [["threshold", threshold], ["interval", interval]] as const) {
-    if (typeof value !== "number" || !(value > 0) || !Number.isFinite(value)) {
+    if (typeof value !== "number") {
+      throw new TypeError(`monitorLoopLag() expects options.${name} to be a number of seconds: received ${typeof value}`);
+    }
+    if (!(value > 0) || !Number.isFinite(value)) {
       throw new RangeError(`monitorLoopLag() expects options.${name} to be a positive number of seconds: received ${String(value)}`);
     }
   }

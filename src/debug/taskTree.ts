@@ -2,22 +2,11 @@
  * The task tree (Python 3.14's `python -m asyncio pstree`, in-process): every pending task with
  * its name, what it awaits, where it was created (debug mode), and the tasks it started.
  */
-import { inspect } from "node:util";
 import { currentLoop } from "../kernel/context.js";
-import { Future } from "../kernel/future.js";
+import { describeWaiter } from "../kernel/future.js";
 import type { Loop } from "../kernel/loop.js";
-import { Task } from "../kernel/task.js";
-import type { Waiter } from "../kernel/future.js";
+import type { Task } from "../kernel/task.js";
 import { userFrame } from "./frames.js";
-
-/** A short description of what a task waits on. */
-export function describeWaiter(waiter: Waiter): string {
-  if (waiter instanceof Task) return `task ${JSON.stringify(waiter.name)}`;
-  const describe = (waiter as { describe?: () => string }).describe;
-  if (typeof describe === "function") return describe.call(waiter);
-  if (waiter instanceof Future) return "a future";
-  return inspect(waiter, { depth: 0, breakLength: Infinity });
-}
 
 /** What `task` waits on right now, or a note that it runs or waits on something foreign. */
 export function awaiting(task: Task<unknown>): string {

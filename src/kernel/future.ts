@@ -30,6 +30,13 @@ export type FutureState = typeof PENDING | typeof FINISHED | typeof CANCELLED;
 export type DoneCallback<T> = (future: Future<T>) => void;
 
 /** Something a task can be waiting on; `cancel` rejects that wait with CancelledError. */
+/** How the task tree and `Task.getStack()` name what a task waits on. */
+export function describeWaiter(waiter: Waiter): string {
+  const describe = (waiter as { describe?: () => string }).describe;
+  if (typeof describe === "function") return describe.call(waiter);
+  return inspect(waiter, { depth: 0, breakLength: Infinity });
+}
+
 export interface Waiter {
   done(): boolean;
   cancel(message?: string): boolean;
@@ -299,6 +306,11 @@ export class Future<T = unknown> implements PromiseLike<T>, Waiter {
       this._unretrieved = false;
       untrackFailure(this);
     }
+  }
+
+  /** What this future is, for the task tree and `Task.getStack()` ("a future"; subclasses say more). */
+  describe(): string {
+    return "a future";
   }
 
   /** @internal For reports: a short state description. */

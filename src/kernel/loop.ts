@@ -60,8 +60,11 @@ export interface ExceptionContext {
  */
 export type ExceptionHandler = (loop: Loop, context: ExceptionContext) => void;
 
+/** Options of `new Loop()`; `run()` and `Runner` pass theirs through. */
 export interface LoopOptions {
+  /** The loop's time source; default a `RealClock` (e.g. `new VirtualClock()` in tests). */
   clock?: Clock;
+  /** Debug mode; default from the `ASYNCIO_TS_DEBUG` environment variable. */
   debug?: boolean;
 }
 

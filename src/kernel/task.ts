@@ -10,7 +10,7 @@
 import { inspect } from "node:util";
 import { cancellationOf, CancelledError, InvalidStateError } from "../errors.js";
 import { storage } from "./context.js";
-import { CANCELLED, FINISHED, Future, PENDING, type Waiter } from "./future.js";
+import { CANCELLED, describeWaiter, FINISHED, Future, PENDING, type Waiter } from "./future.js";
 import type { Loop } from "./loop.js";
 import type { Linked } from "./taskList.js";
 import { isThenable } from "./validate.js";
@@ -222,6 +222,11 @@ export class Task<T = unknown> extends Future<T> implements Linked {
     return `<Task ${JSON.stringify(this.name)} ${this.describeState()}>`;
   }
 
+  /** What this task is, when another task waits on it: `task "name"`. */
+  override describe(): string {
+    return `task ${JSON.stringify(this.name)}`;
+  }
+
   /** @internal Records `waiter` as what this task awaits. */
   _waitOn(waiter: Waiter): void {
     const current = this._waiter;
@@ -302,12 +307,6 @@ export class Task<T = unknown> extends Future<T> implements Linked {
     }
     return cancelled;
   }
-}
-
-function describeWaiter(waiter: Waiter): string {
-  const described = (waiter as { describe?: () => string }).describe;
-  if (typeof described === "function") return described.call(waiter);
-  return inspect(waiter, { depth: 0 });
 }
 
 function captureStack(skip: number): string {

@@ -73,10 +73,16 @@ export class VirtualClock implements Clock {
     this.host = host;
   }
 
-  /** Moves time forward by `seconds` and fires what became due. */
+  /**
+   * Moves time forward by `seconds` and fires what became due.
+   * @throws TypeError if `seconds` is not a number; RangeError if it is negative, NaN or infinite.
+   */
   advance(seconds: number): void {
-    if (typeof seconds !== "number" || !(seconds >= 0)) {
-      throw new RangeError(`VirtualClock.advance() expects a non-negative number of seconds: received ${String(seconds)}`);
+    if (typeof seconds !== "number") {
+      throw new TypeError(`VirtualClock.advance() expects a number of seconds: received ${typeof seconds}`);
+    }
+    if (!(seconds >= 0) || !Number.isFinite(seconds)) {
+      throw new RangeError(`VirtualClock.advance() expects a finite, non-negative number of seconds: received ${String(seconds)}`);
     }
     this.t += seconds;
     this.fireIfDue();
