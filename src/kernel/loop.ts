@@ -314,25 +314,33 @@ export class Loop implements ClockHost {
 
   /** @internal Runs the callbacks that were ready when the batch began. */
   _runReady(): void {
-    if (this._debug) {
-      this.runReadyTimed();
-      return;
+    const batch = this.beginBatch();
+    const previous = enterCallbacks(this);
+    const n = batch.length;
+    if (this._debug) this.runTimed(batch, n);
+    else {
+      for (let i = 0; i < n; i += 2) {
+        try {
+          (batch[i] as Callback)(batch[i + 1] as never);
+        } catch (error) {
+          this.callExceptionHandler({ message: "Exception in callback", exception: error });
+        }
+      }
     }
+    enterCallbacks(previous);
+    this.endBatch(batch);
+  }
+
+  /** Takes the ready queue as this batch; what the batch schedules goes to the other buffer. */
+  private beginBatch(): unknown[] {
     this.batchScheduled = false;
     const batch = this.ready;
     this.ready = this.spare;
     this.running = true;
-    const previous = enterCallbacks(this);
-    const n = batch.length;
-    for (let i = 0; i < n; i += 2) {
-      const callback = batch[i] as Callback;
-      try {
-        callback(batch[i + 1] as never);
-      } catch (error) {
-        this.callExceptionHandler({ message: "Exception in callback", exception: error });
-      }
-    }
-    enterCallbacks(previous);
+    return batch;
+  }
+
+  private endBatch(batch: unknown[]): void {
     this.running = false;
     batch.length = 0;
     this.spare = batch;
@@ -342,14 +350,8 @@ export class Loop implements ClockHost {
     }
   }
 
-  /** Debug mode's batch: the same, timing each callback and reporting slow ones. */
-  private runReadyTimed(): void {
-    this.batchScheduled = false;
-    const batch = this.ready;
-    this.ready = this.spare;
-    this.running = true;
-    const previous = enterCallbacks(this);
-    const n = batch.length;
+  /** Debug mode's batch: times each callback and reports the slow ones, naming the task. */
+  private runTimed(batch: unknown[], n: number): void {
     for (let i = 0; i < n; i += 2) {
       const callback = batch[i] as Callback;
       const arg = batch[i + 1];
@@ -366,15 +368,7 @@ export class Loop implements ClockHost {
         reportSlow(this, seconds, task, undefined, what);
       }
     }
-    enterCallbacks(previous);
     markBatchTimed();
-    this.running = false;
-    batch.length = 0;
-    this.spare = batch;
-    if (this.ready.length > 0 && !this.batchScheduled) {
-      this.batchScheduled = true;
-      outsideTasks(scheduleImmediate, this);
-    }
   }
 
   /** @internal Number of timers still scheduled (not cancelled, not fired). */
