@@ -11,14 +11,14 @@
 import { createHook, type AsyncHook } from "node:async_hooks";
 import { storage } from "../kernel/context.js";
 import type { Loop } from "../kernel/loop.js";
-import type { Task } from "../kernel/task.js";
+import { stackText, type StackHolder, type Task } from "../kernel/task.js";
 import { userFrame } from "./frames.js";
 
 let hook: AsyncHook | null = null;
 let debugLoops = 0;
 let depth = 0;
 let startedAt = 0;
-let startSite: string | undefined;
+let startSite: StackHolder | undefined;
 let skipNext = false;
 
 /** Whether the current macrotask was a ready batch the loop timed itself (then the hook stays quiet). */
@@ -29,7 +29,7 @@ export function markBatchTimed(): void {
 function before(): void {
   if (depth++ === 0) {
     startedAt = performance.now();
-    startSite = storage.getStore()?._awaitStack;
+    startSite = storage.getStore()?._awaitSite; // formatted only if a report needs it
   }
 }
 
@@ -64,10 +64,10 @@ export function debugEnabled(on: boolean): void {
 }
 
 /** Reports a synchronous stretch longer than `loop.slowCallbackDuration` through the exception handler. */
-export function reportSlow(loop: Loop, seconds: number, task: Task<unknown> | undefined, from?: string, what?: string): void {
+export function reportSlow(loop: Loop, seconds: number, task: Task<unknown> | undefined, from?: StackHolder, what?: string): void {
   const who = task !== undefined ? `Task ${JSON.stringify(task.name)}` : (what ?? "A callback");
   const lines = [`${who} blocked the event loop for ${seconds.toFixed(3)} seconds (slowCallbackDuration is ${loop.slowCallbackDuration})`];
-  const resumedAt = userFrame(from);
+  const resumedAt = userFrame(stackText(from));
   const pausedAt = userFrame(task?._awaitStack);
   if (resumedAt !== undefined) lines.push(`  resumed ${resumedAt}`);
   if (pausedAt !== undefined && pausedAt !== resumedAt) lines.push(`  next await ${pausedAt}`);

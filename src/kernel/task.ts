@@ -92,9 +92,13 @@ export class Task<T = unknown> extends Future<T> implements Linked {
   /** @internal */ declare _controller: AbortController | undefined;
   /** @internal The task that created this one, for the task tree. */
   readonly _parent: Task<unknown> | null;
-  /** @internal Debug mode: where the task was created and where it last awaited. */
-  declare _creationStack: string | undefined;
-  /** @internal */ declare _awaitStack: string | undefined;
+  /**
+   * @internal Debug mode: where the task was created and where it last awaited, as captured
+   * stacks. V8 formats a captured stack only when `.stack` is read, so recording one at every
+   * library await costs the frame walk, not the formatting.
+   */
+  declare _creationSite: StackHolder | undefined;
+  /** @internal */ declare _awaitSite: StackHolder | undefined;
 
   /** @internal Use `createTask()`. */
   constructor(fn: () => PromiseLike<T> | T, loop: Loop, options?: TaskOptions) {
@@ -106,7 +110,7 @@ export class Task<T = unknown> extends Future<T> implements Linked {
     }
     this._name = name ?? null;
     this._parent = storage.getStore() ?? null;
-    if (loop._debug) this._creationStack = captureStack(2);
+    if (loop._debug) this._creationSite = captureStack(Task as never);
     loop._tasks.add(this);
     loop._soon(startTask, this);
   }
@@ -177,6 +181,16 @@ export class Task<T = unknown> extends Future<T> implements Linked {
     throw new InvalidStateError("Task does not support setException(): its outcome is what its function throws");
   }
 
+  /** @internal Debug mode: the stack where the task was created. */
+  get _creationStack(): string | undefined {
+    return stackText(this._creationSite);
+  }
+
+  /** @internal Debug mode: the stack of the task's last library await. */
+  get _awaitStack(): string | undefined {
+    return stackText(this._awaitSite);
+  }
+
   /**
    * Where the task is suspended, as stack lines. Recorded at each library await in debug mode;
    * outside it, the description of what the task awaits.
@@ -244,7 +258,8 @@ export class Task<T = unknown> extends Future<T> implements Linked {
       }
       more.push(waiter);
     }
-    if (this._loop._debug) this._awaitStack = captureStack(3);
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- only the frame boundary, never called
+    if (this._loop._debug) this._awaitSite = captureStack(Task.prototype._waitOn);
   }
 
   /** @internal Consumes the pending cancellation and returns the error to deliver. */
@@ -309,8 +324,21 @@ export class Task<T = unknown> extends Future<T> implements Linked {
   }
 }
 
-function captureStack(skip: number): string {
-  const holder: { stack?: string } = {};
-  Error.captureStackTrace(holder);
-  return (holder.stack ?? "").split("\n").slice(skip).join("\n");
+/** A stack captured but not yet formatted. */
+export interface StackHolder {
+  stack?: string;
+}
+
+function captureStack(below: (...args: never[]) => unknown): StackHolder {
+  const holder: StackHolder = {};
+  Error.captureStackTrace(holder, below);
+  return holder;
+}
+
+/** The frames of a captured stack (without its "Error" line), formatted now. */
+export function stackText(holder: StackHolder | undefined): string | undefined {
+  if (holder === undefined) return undefined;
+  const text = holder.stack ?? "";
+  const newline = text.indexOf("\n");
+  return newline < 0 ? "" : text.slice(newline + 1);
 }
