@@ -5,7 +5,7 @@
  * job. Use it for CPU-heavy JavaScript and for blocking calls that would stall the event loop.
  */
 import { availableParallelism } from "node:os";
-import { Worker, type ResourceLimits, type TransferListItem } from "node:worker_threads";
+import { Worker, type ResourceLimits, type TransferListItem, type WorkerOptions } from "node:worker_threads";
 import { describe } from "../kernel/validate.js";
 import { threadSetup, tsxApi } from "./entry.js";
 import { WorkerDiedError } from "./errors.js";
@@ -29,6 +29,27 @@ export interface ThreadPoolExecutorOptions extends ExecutorOptions {
   env?: NodeJS.ProcessEnv | undefined;
 }
 
+
+/** Flags of the parent's execArgv that worker threads refused (per-process options). */
+const refusedFlags = new Set<string>();
+
+/**
+ * Starts a Worker; an explicit execArgv is checked by Node, which refuses per-process options
+ * (e.g. `--v8-pool-size`, `--secure-heap`, which some Node launchers put in execArgv). Those are
+ * dropped, remembered, and the start retried once, instead of failing every job.
+ */
+function startWorker(target: string | URL, options: WorkerOptions): Worker {
+  const argv = options.execArgv?.filter((flag) => !refusedFlags.has(flag));
+  try {
+    return new Worker(target, argv === undefined ? options : { ...options, execArgv: argv });
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== "ERR_WORKER_INVALID_EXEC_ARGV" || argv === undefined) throw error;
+    const message = (error as Error).message;
+    for (const flag of argv) if (message.includes(flag)) refusedFlags.add(flag);
+    return new Worker(target, { ...options, execArgv: argv.filter((flag) => !refusedFlags.has(flag)) });
+  }
+}
+
 class ThreadWorker implements PoolWorker {
   job: PoolWorker["job"] = null;
   readonly known = new Set<number>();
@@ -41,7 +62,7 @@ class ThreadWorker implements PoolWorker {
   constructor(pool: ThreadPoolExecutor, options: ThreadPoolExecutorOptions) {
     const { entry, execArgv } = threadSetup();
     const argv = options.execArgv ?? execArgv;
-    this.worker = new Worker("code" in entry ? entry.code : entry.url, {
+    this.worker = startWorker("code" in entry ? entry.code : entry.url, {
       eval: "code" in entry,
       workerData: { tsxApi: tsxApi() },
       ...(options.resourceLimits !== undefined ? { resourceLimits: options.resourceLimits } : {}),
