@@ -88,7 +88,7 @@ function runDoneCallback(entry: DoneCall): void {
 
 export class Future<T = unknown> implements PromiseLike<T>, Waiter {
   /** @internal */ _state: FutureState = PENDING;
-  /** @internal */ _result: T | undefined = undefined;
+  /** @internal Set when it finishes: a pending future does not carry the slot. */ declare _result: T | undefined;
   // Fields a future rarely needs are declared, not initialised: V8 then adds them only to the
   // futures that use them, which keeps every pending task about 100 bytes smaller.
   /** @internal */ declare _exception: unknown;
@@ -97,7 +97,7 @@ export class Future<T = unknown> implements PromiseLike<T>, Waiter {
   /** @internal */ declare _cancelledError: CancelledError | undefined;
   /** @internal */ readonly _loop: Loop;
   /** @internal Marks the future as seen by one gather() call, to skip duplicates without a Map. */
-  _gatherStamp = 0;
+  declare _gatherStamp: number | undefined;
   /** @internal True while a failure has not been looked at (Python's `_log_traceback`). */
   _unretrieved = false;
   /** @internal Callbacks run on completion through the loop (user-visible, asyncio order). */
