@@ -41,7 +41,8 @@ export interface ExecutorLike {
 }
 
 export interface AsyncioApi {
-  run<T>(main: () => Promise<T>): Promise<T>;
+  run<T>(main: () => Promise<T>, options?: { debug?: boolean }): Promise<T>;
+  getRunningLoop(): { slowCallbackDuration: number };
   createTask<T>(fn: () => Promise<T>, options?: { name?: string }): TaskLike<T>;
   sleep(delay: number): Promise<void>;
   gather(...aws: unknown[]): PromiseLike<unknown[]>;

@@ -58,6 +58,32 @@ export const gatherWorkload: Workload = {
       },
     },
     {
+      // Issue 5: what debug mode costs (creation and await stacks captured, every step timed).
+      // The threshold is raised so the measurement is of the checks, not of printing reports.
+      name: "asyncio-ts gather(createTask…), debug mode on",
+      role: "asyncio-ts",
+      make: async () => {
+        const { run, createTask, gather, sleep, getRunningLoop } = await need("run", "createTask", "gather", "sleep", "getRunningLoop");
+        return {
+          run: (n: number) =>
+            run(
+              async () => {
+                getRunningLoop().slowCallbackDuration = 1e9;
+                const tasks = new Array<unknown>(n);
+                for (let i = 0; i < n; i++) {
+                  tasks[i] = createTask(async () => {
+                    await sleep(0);
+                    return i;
+                  });
+                }
+                await gather(...tasks);
+              },
+              { debug: true },
+            ),
+        };
+      },
+    },
+    {
       name: "asyncio-ts Promise.all(createTask…)",
       role: "asyncio-ts",
       make: async () => {
