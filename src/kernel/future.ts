@@ -7,7 +7,6 @@ import { inspect } from "node:util";
 import { CancelledError, InvalidStateError } from "../errors.js";
 import { currentLoop, storage } from "./context.js";
 import type { Loop } from "./loop.js";
-import type { Task } from "./task.js";
 import { reportUnretrieved, trackFailure, untrackFailure } from "./unretrieved.js";
 
 export const PENDING = 0;
@@ -57,24 +56,19 @@ function captureResolvers(resolve: (value: never) => void, reject: (reason: unkn
  * this await, as asyncio's Task.__step throws a pending cancellation in at the resume point;
  * otherwise the cancellation would surface only at some later library call, possibly one whose
  * promise is never awaited directly (e.g. `gather(sleep(1), { returnExceptions: true })`).
+ * A reaction runs in the context where `.then` was called, the awaiting task, so
+ * `storage.getStore()` finds it: no closure per await.
  */
-function resumeChecked<T, R1, R2>(
-  task: Task<unknown>,
-  onfulfilled: ((value: T) => R1 | PromiseLike<R1>) | null | undefined,
-  onrejected: ((reason: unknown) => R2 | PromiseLike<R2>) | null | undefined,
-): [(value: T) => R1 | R2 | PromiseLike<R1 | R2>, (reason: unknown) => R2 | PromiseLike<R2>] {
-  const deliver = (reason: unknown): R2 | PromiseLike<R2> => {
-    if (task._mustCancel && task._state === PENDING) reason = task._takePendingCancel();
-    if (onrejected) return onrejected(reason);
-    throw reason;
-  };
-  return [
-    (value) => {
-      if (task._mustCancel && task._state === PENDING) return deliver(undefined);
-      return onfulfilled ? onfulfilled(value) : (value as unknown as R1);
-    },
-    deliver,
-  ];
+function resumeFulfilled<T>(value: T): T {
+  const task = storage.getStore();
+  if (task !== undefined && task._mustCancel && task._state === PENDING) throw task._takePendingCancel();
+  return value;
+}
+
+function resumeRejected(reason: unknown): never {
+  const task = storage.getStore();
+  if (task !== undefined && task._mustCancel && task._state === PENDING) throw task._takePendingCancel();
+  throw reason;
 }
 
 interface DoneCall {
@@ -235,7 +229,7 @@ export class Future<T = unknown> implements PromiseLike<T>, Waiter {
           if (this.cancel(message)) task._mustCancel = false;
           else return Promise.reject(task._takePendingCancel()).then(onfulfilled, onrejected);
         }
-        return this.getPromise().then(...resumeChecked(task, onfulfilled, onrejected));
+        return this.getPromise().then(resumeFulfilled, resumeRejected).then(onfulfilled, onrejected);
       }
     }
     return this.getPromise().then(onfulfilled, onrejected);
