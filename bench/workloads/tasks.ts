@@ -1,8 +1,37 @@
 /** Issue 2's workloads: spawn+gather, sequential waitFor, and the AsyncLocalStorage tax. */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { need } from "../api.js";
-import type { Workload } from "../harness.js";
+import type { Variant, Workload } from "../harness.js";
 import { range, yieldImmediate } from "./common.js";
+
+/** asyncio-ts spawning n tasks that each sleep(0) once, gathered; optionally in debug mode. */
+function gatherVariant(name: string, debug: boolean): Variant {
+  return {
+    name,
+    role: "asyncio-ts",
+    make: async () => {
+      const { run, createTask, gather, sleep, getRunningLoop } = await need("run", "createTask", "gather", "sleep", "getRunningLoop");
+      return {
+        run: (n: number) =>
+          run(
+            async () => {
+              // In debug mode, measure the checks, not the printing of reports.
+              if (debug) getRunningLoop().slowCallbackDuration = 1e9;
+              const tasks = new Array<unknown>(n);
+              for (let i = 0; i < n; i++) {
+                tasks[i] = createTask(async () => {
+                  await sleep(0);
+                  return i;
+                });
+              }
+              await gather(...tasks);
+            },
+            { debug },
+          ),
+      };
+    },
+  };
+}
 
 export const gatherWorkload: Workload = {
   id: "gather",
@@ -37,52 +66,9 @@ export const gatherWorkload: Workload = {
           },
         }),
     },
-    {
-      name: "asyncio-ts gather(createTask…)",
-      role: "asyncio-ts",
-      make: async () => {
-        const { run, createTask, gather, sleep } = await need("run", "createTask", "gather", "sleep");
-        return {
-          run: (n: number) =>
-            run(async () => {
-              const tasks = new Array<unknown>(n);
-              for (let i = 0; i < n; i++) {
-                tasks[i] = createTask(async () => {
-                  await sleep(0);
-                  return i;
-                });
-              }
-              await gather(...tasks);
-            }),
-        };
-      },
-    },
-    {
-      // Issue 5: what debug mode costs (creation and await stacks captured, every step timed).
-      // The threshold is raised so the measurement is of the checks, not of printing reports.
-      name: "asyncio-ts gather(createTask…), debug mode on",
-      role: "asyncio-ts",
-      make: async () => {
-        const { run, createTask, gather, sleep, getRunningLoop } = await need("run", "createTask", "gather", "sleep", "getRunningLoop");
-        return {
-          run: (n: number) =>
-            run(
-              async () => {
-                getRunningLoop().slowCallbackDuration = 1e9;
-                const tasks = new Array<unknown>(n);
-                for (let i = 0; i < n; i++) {
-                  tasks[i] = createTask(async () => {
-                    await sleep(0);
-                    return i;
-                  });
-                }
-                await gather(...tasks);
-              },
-              { debug: true },
-            ),
-        };
-      },
-    },
+    gatherVariant("asyncio-ts gather(createTask…)", false),
+    // Issue 5: what debug mode costs (creation and await stacks captured, every step timed).
+    gatherVariant("asyncio-ts gather(createTask…), debug mode on", true),
     {
       name: "asyncio-ts Promise.all(createTask…)",
       role: "asyncio-ts",
