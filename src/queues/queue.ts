@@ -134,9 +134,9 @@ export class Queue<T> implements AsyncIterable<T> {
       }
       return DONE_PUT;
     }
-    const node = new Parked<T>(this, `${this.constructor.name}.put()`);
+    const node = new Parked<T>(this, `${this.constructor.name}.put()`, consumePut);
     node._value = item;
-    return node.park(this.putters, task, signal).then(consumePut as (node: Parked<T>) => undefined);
+    return node.park<undefined>(this.putters, task, signal);
   }
 
   /**
@@ -166,7 +166,7 @@ export class Queue<T> implements AsyncIterable<T> {
       return Promise.resolve(item);
     }
     if (this.isShutdown) return Promise.reject(this.shutDownError("get()"));
-    return new Parked<T>(this, `${this.constructor.name}.get()`).park(this.getters, task, signal).then(consumeGet as (node: Parked<T>) => T);
+    return new Parked<T>(this, `${this.constructor.name}.get()`, consumeGet).park<T>(this.getters, task, signal);
   }
 
   /**

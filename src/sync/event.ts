@@ -76,6 +76,6 @@ export class Event {
     const refused = refusal(task, signal);
     if (refused !== PROCEED) return Promise.reject(refused);
     if (this.flag) return TRUE;
-    return new Parked(this, op).park(this.waiters, task, signal).then(consumeWait);
+    return new Parked(this, op, consumeWait).park<true>(this.waiters, task, signal);
   }
 }

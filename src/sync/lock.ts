@@ -74,7 +74,7 @@ export class Lock {
       this.held = true;
       return Promise.resolve(new Guard(this));
     }
-    return new Parked(this, "Lock.acquire()").park(this.waiters, task, signal).then(consumeAcquire);
+    return new Parked(this, "Lock.acquire()", consumeAcquire).park<Guard>(this.waiters, task, signal);
   }
 
   /**
@@ -121,9 +121,9 @@ export class Lock {
       this.held = true;
       return null;
     }
-    const node = new Parked(this, "Condition.wait() re-acquiring its lock");
+    const node = new Parked(this, "Condition.wait() re-acquiring its lock", consumeReacquire);
     node._shielded = true;
-    return node.park(this.waiters, task, undefined).then(consumeReacquire);
+    return node.park<unknown>(this.waiters, task, undefined);
   }
 
   /** @internal */

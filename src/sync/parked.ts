@@ -4,16 +4,17 @@
  *
  *   WAITING --wake()--> WOKEN --consume--> DONE      (the grant is the task's)
  *      |                  |
- *      |cancel/abort      |cancel/abort before the task resumed
+ *      |cancel/abort      |cancel/abort before the consume step ran
  *      v                  v
  *    DONE (rejected)     LATE --consume--> DONE      (the primitive passes the grant on; throws)
  *
  * A waker hands its grant (lock, permit, item, slot, notification) to a WOKEN node at once, so a
- * new caller can never barge past it. The task takes the grant only when it resumes (`consume`,
- * chained with `.then` before the caller sees the result). If it was cancelled in between
- * (CPython's "cancelled after being woken" race), consume gives the grant to the next waiter and
- * the call fails with the CancelledError: either it happened, or you got cancelled and nothing
- * changed.
+ * new caller can never barge past it. The task takes the grant in the node's consume step, which
+ * runs one microtask later: woken nodes wait in one module-wide list that a single microtask
+ * settles, so a burst of wake-ups costs one microtask, not a promise and a reaction per waiter.
+ * If the task was cancelled in between (CPython's "cancelled after being woken" race, e.g.
+ * `lock.release(); task.cancel()`), consume gives the grant to the next waiter and the call fails
+ * with the CancelledError: either it happened, or you got cancelled and nothing changed.
  */
 import { inspect } from "node:util";
 import { CancelledError } from "../errors.js";
@@ -41,11 +42,57 @@ export function refusal(task: Task<unknown> | undefined, signal: AbortSignal | u
   return PROCEED;
 }
 
-let nextResolve: ((node: never) => void) | null = null;
+let nextResolve: ((value: unknown) => void) | null = null;
 let nextReject: ((reason: unknown) => void) | null = null;
-function capture(resolve: (node: never) => void, reject: (reason: unknown) => void): void {
-  nextResolve = resolve;
+function capture(resolve: (value: never) => void, reject: (reason: unknown) => void): void {
+  nextResolve = resolve as (value: unknown) => void;
   nextReject = reject;
+}
+
+/**
+ * What a woken node's task receives, computed when the settle microtask runs: the primitive
+ * takes its grant (or passes it on and throws the late cancellation). Shared module functions,
+ * never closures. Without one, the promise resolves with the node itself and the awaiting code
+ * settles it (Condition, Barrier).
+ */
+export type Consume<V> = (node: Parked<V>) => unknown;
+
+// Woken nodes waiting for the settle microtask, linked through `_next` (free once unqueued).
+let settleHead: Parked<unknown> | null = null;
+let settleTail: Parked<unknown> | null = null;
+let settleScheduled = false;
+const RESOLVED = Promise.resolve();
+
+function settleWoken(): void {
+  // Consume steps may wake further nodes (a semaphore's free permits, a queue's putters); they
+  // join the list and are settled in this same pass.
+  for (let node = settleHead; node !== null; node = settleHead) {
+    settleHead = node._next as Parked<unknown> | null;
+    if (settleHead === null) settleTail = null;
+    node._next = null;
+    let result: unknown = node;
+    const consume = node._consume;
+    if (consume !== null) {
+      try {
+        result = consume(node as never);
+      } catch (error) {
+        node._reject(error);
+        continue;
+      }
+    }
+    node._resolve(result);
+  }
+  settleScheduled = false;
+}
+
+function queueForSettling(node: Parked<unknown>): void {
+  if (settleTail === null) settleHead = node;
+  else settleTail._next = node;
+  settleTail = node;
+  if (!settleScheduled) {
+    settleScheduled = true;
+    void RESOLVED.then(settleWoken);
+  }
 }
 
 export class Parked<V = unknown> extends QueueNode {
@@ -59,22 +106,22 @@ export class Parked<V = unknown> extends QueueNode {
    * recorded in `_error` and delivered by the primitive once the wait completes.
    */
   _shielded = false;
-  /** @internal */ _resolve: (node: this) => void;
-  /** @internal */ _reject: (reason: unknown) => void;
+  /** @internal Set by `park()`. */
+  _resolve: (value: unknown) => void = noop;
+  /** @internal */ _reject: (reason: unknown) => void = noop;
   /** @internal */ _unlink: (() => void) | null = null;
-  /** The promise the task awaits; resolves with this node. */
-  readonly promise: Promise<this>;
+  /** @internal The consume step run when the woken node is settled; null: resolve with the node. */
+  readonly _consume: ((node: never) => unknown) | null;
 
   constructor(
     /** The primitive, for reports. */
     readonly host: object,
     /** What the task is doing, for reports (e.g. "Lock.acquire()"). */
     readonly op: string,
+    consume: Consume<V> | null = null,
   ) {
     super();
-    this.promise = new Promise<this>(capture);
-    this._resolve = nextResolve as (node: this) => void;
-    this._reject = nextReject as (reason: unknown) => void;
+    this._consume = consume;
   }
 
   /** Waiter: done once consumed or failed (a LATE node still has to pass its grant on). */
@@ -105,11 +152,11 @@ export class Parked<V = unknown> extends QueueNode {
     return true;
   }
 
-  /** Hands the grant over: the node leaves its queue and the task will resume. */
+  /** Hands the grant over: the node leaves its queue; its consume step runs in the settle microtask. */
   wake(): void {
     this._list?.remove(this);
     this._state = WOKEN;
-    this._resolve(this);
+    queueForSettling(this);
   }
 
   /** Wakes the node handing it `value` (an item for a getter). */
@@ -131,9 +178,9 @@ export class Parked<V = unknown> extends QueueNode {
   }
 
   /**
-   * Called by the primitive's consume step when the task resumes. Returns true if the grant is
-   * the task's (state DONE), false if it was cancelled after the wake-up (the caller must pass
-   * the grant on, then throw `_error`).
+   * Called by the primitive's consume step. Returns true if the grant is the task's (state
+   * DONE), false if it was cancelled after the wake-up (the caller must pass the grant on, then
+   * throw `_error`).
    */
   settle(): boolean {
     const unlink = this._unlink;
@@ -146,12 +193,18 @@ export class Parked<V = unknown> extends QueueNode {
     return !late;
   }
 
-  /** Queues the node and links it to the task and the signal; returns the promise to chain on. */
-  park(queue: WaiterQueue<this>, task: Task<unknown> | undefined, signal: AbortSignal | undefined): Promise<this> {
+  /**
+   * Queues the node and links it to the task and the signal; returns the promise the caller
+   * awaits: the consume step's result (R), or the node itself when there is no consume step.
+   */
+  park<R = this>(queue: WaiterQueue<this>, task: Task<unknown> | undefined, signal: AbortSignal | undefined): Promise<R> {
+    const promise = new Promise<R>(capture);
+    this._resolve = nextResolve as (value: unknown) => void;
+    this._reject = nextReject as (reason: unknown) => void;
     queue.push(this);
     if (signal !== undefined) this._unlink = linkSignal(signal, this);
     if (task !== undefined) task._waitOn(this);
-    return this.promise;
+    return promise;
   }
 
   /** For the task tree. */
@@ -159,3 +212,5 @@ export class Parked<V = unknown> extends QueueNode {
     return `${this.op} on ${inspect(this.host)}`;
   }
 }
+
+function noop(): void {}

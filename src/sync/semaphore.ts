@@ -80,7 +80,7 @@ export class Semaphore {
       this._value--;
       return Promise.resolve(new Guard(this));
     }
-    return new Parked(this, "Semaphore.acquire()").park(this.waiters, task, signal).then(consumeAcquire);
+    return new Parked(this, "Semaphore.acquire()", consumeAcquire).park<Guard>(this.waiters, task, signal);
   }
 
   /** Returns a permit; the oldest waiter (if any) gets it. */
