@@ -3,7 +3,8 @@ import { currentLoop } from "./kernel/context.js";
 import type { TimerHandle } from "./kernel/handle.js";
 import type { Loop } from "./kernel/loop.js";
 import { checkDelay } from "./kernel/validate.js";
-import { checkSignal, linkSignal, runningTask, takePendingCancel, type WaitOptions } from "./kernel/waiting.js";
+import type { Task } from "./kernel/task.js";
+import { checkSignal, linkSignal, runningTask, takePendingCancel, unlistWait, type TrackedWait, type WaitOptions } from "./kernel/waiting.js";
 
 // The promise executor stores its resolving functions here rather than closing over the sleeper.
 let capturedResolve: (value: unknown) => void = () => undefined;
@@ -14,8 +15,11 @@ function captureResolvers(resolve: (value: never) => void, reject: (reason: unkn
 }
 
 /** The wait behind one `sleep()`: what the task awaits, and what its `cancel()` rejects. */
-class Sleeper<T> {
+class Sleeper<T> implements TrackedWait {
   settled = false;
+  /** The task listing this sleep among several of its waits (see TrackedWait). */
+  _owner: Task<unknown> | null = null;
+  _slot = -1;
   timer: TimerHandle | null = null;
   unlink: (() => void) | null = null;
   resolve!: (value: T) => void;
@@ -50,6 +54,7 @@ class Sleeper<T> {
     this.settled = true;
     this.timer?.cancel();
     this.unlink?.();
+    if (this._owner !== null) unlistWait(this);
     this.reject(reason);
     return true;
   }
@@ -59,6 +64,7 @@ function wake(sleeper: Sleeper<unknown>): void {
   if (sleeper.settled) return;
   sleeper.settled = true;
   sleeper.unlink?.();
+  if (sleeper._owner !== null) unlistWait(sleeper);
   sleeper.resolve(sleeper.value);
 }
 

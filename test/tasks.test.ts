@@ -17,7 +17,9 @@ import {
   Future,
   getRunningLoop,
   InvalidStateError,
+  Lock,
   run,
+  Semaphore,
   sleep,
   Task,
   TimeoutError,
@@ -699,6 +701,46 @@ describe("Task cancellation reaches the work", () => {
         },
         (e: unknown) => e instanceof CancelledError && e.message === "stop",
       );
+    }));
+
+  test("a task with many waits in flight at once (Promise.all): cancel reaches every pending one, finished ones are let go", () =>
+    vrun(async () => {
+      const sem = new Semaphore(0);
+      const lock = new Lock();
+      const outcomes: string[] = [];
+      const t = createTask(async () => {
+        const jobs = Array.from({ length: 40 }, async (_, i) => {
+          try {
+            if (i % 3 === 0) await sleep(i < 20 ? 0.001 * i : 100);
+            else if (i % 3 === 1) {
+              using _ = await sem.acquire();
+            } else {
+              using _ = await lock.acquire();
+              await sleep(i < 20 ? 0 : 100);
+            }
+            outcomes[i] = "done";
+          } catch (e) {
+            outcomes[i] = e instanceof CancelledError ? "cancelled" : "other";
+          }
+        });
+        await Promise.all(jobs);
+      });
+      await ticks();
+      for (let i = 0; i < 7; i++) sem.release(); // the first 7 semaphore waiters finish
+      await sleep(0.05); // the early sleeps and lock holders finish in between
+      const pending = (t as unknown as { _moreWaiters?: unknown[] })._moreWaiters ?? [];
+      assert.ok(pending.length < 30, `finished waits are dropped from the task (${pending.length} listed)`);
+      t.cancel();
+      await settled(t);
+      assert.equal(t.done(), true);
+      const counts = { done: 0, cancelled: 0, other: 0 };
+      for (const o of outcomes) counts[o as keyof typeof counts]++;
+      assert.equal(counts.other, 0);
+      assert.equal(counts.done + counts.cancelled, 40, "every job ended");
+      assert.ok(counts.cancelled > 0 && counts.done > 0);
+      assert.equal(sem.statistics().tasksWaiting, 0, "nothing left waiting on the semaphore");
+      assert.equal(lock.locked(), false);
+      assert.equal(lock.statistics().tasksWaiting, 0);
     }));
 
   test("currentSignal() outside any task never aborts", () => {

@@ -14,6 +14,7 @@ import { CANCELLED, describeWaiter, FINISHED, Future, PENDING, type Waiter } fro
 import type { Loop } from "./loop.js";
 import type { Linked } from "./taskList.js";
 import { isThenable } from "./validate.js";
+import { isTracked, type TrackedWait } from "./waiting.js";
 
 /**
  * Options of `createTask()`, `loop.createTask()` and `TaskGroup.createTask()`.
@@ -244,22 +245,47 @@ export class Task<T = unknown> extends Future<T> implements Linked {
   /** @internal Records `waiter` as what this task awaits. */
   _waitOn(waiter: Waiter): void {
     const current = this._waiter;
-    if (current === null || current === waiter || current.done()) {
-      this._waiter = waiter;
-    } else {
-      let more = this._moreWaiters;
-      if (more === undefined) more = this._moreWaiters = [];
-      else if (more.length >= 16 && more.length >= 2 * (this.moreWaitersPruned ?? 0)) {
-        // Compact in place, dropping finished waits; amortised O(1) per add.
-        let kept = 0;
-        for (const w of more) if (!w.done()) more[kept++] = w;
-        more.length = kept;
-        this.moreWaitersPruned = kept;
-      }
-      more.push(waiter);
-    }
+    if (current === null || current === waiter || current.done()) this._waiter = waiter;
+    else this.addWaiter(waiter);
     // eslint-disable-next-line @typescript-eslint/unbound-method -- only the frame boundary, never called
     if (this._loop._debug) this._awaitSite = captureStack(Task.prototype._waitOn);
+  }
+
+  /**
+   * @internal A tracked wait (see `TrackedWait`) that ended leaves `_moreWaiters` at once, by
+   * swapping the last entry into its slot, so the task does not keep finished waits alive.
+   */
+  _dropWaiter(waiter: TrackedWait): void {
+    const more = this._moreWaiters;
+    const slot = waiter._slot;
+    waiter._slot = -1;
+    // A stale slot (the list was dropped by cancel or finish since) names someone else: leave it.
+    if (more === undefined || slot < 0 || more[slot] !== waiter) return;
+    const last = more.pop() as Waiter;
+    if (last === waiter) return;
+    more[slot] = last;
+    if (isTracked(last)) last._slot = slot;
+  }
+
+  private addWaiter(waiter: Waiter): void {
+    let more = this._moreWaiters;
+    if (more === undefined) more = this._moreWaiters = [];
+    else if (more.length >= 16 && more.length >= 2 * (this.moreWaitersPruned ?? 0)) {
+      // Untracked waits (futures) are only dropped here: compact in place, amortised O(1) per add.
+      let kept = 0;
+      for (const w of more) {
+        if (w.done()) continue;
+        if (isTracked(w)) w._slot = kept;
+        more[kept++] = w;
+      }
+      more.length = kept;
+      this.moreWaitersPruned = kept;
+    }
+    if (isTracked(waiter)) {
+      waiter._owner = this;
+      waiter._slot = more.length;
+    }
+    more.push(waiter);
   }
 
   /** @internal Consumes the pending cancellation and returns the error to deliver. */

@@ -6,6 +6,7 @@
 import { CancelledError } from "../errors.js";
 import { storage } from "./context.js";
 import { PENDING } from "./future.js";
+import type { Waiter } from "./future.js";
 import type { Task } from "./task.js";
 
 /** Options every blocking call accepts. */
@@ -62,4 +63,26 @@ export function linkSignal(signal: AbortSignal, target: Abortable): () => void {
 /** The reason to fail with when a wait is cancelled by a task's `cancel(message)`. */
 export function cancelledError(message?: string): CancelledError {
   return new CancelledError(message);
+}
+
+/**
+ * A wait that removes itself from its task's `_moreWaiters` when it ends (parked primitive waits,
+ * sleeps): `_slot` is its index there (-1 when not listed), `_owner` the task.
+ */
+export interface TrackedWait extends Waiter {
+  _owner: Task<unknown> | null;
+  _slot: number;
+}
+
+export function isTracked(waiter: Waiter): waiter is TrackedWait {
+  return typeof (waiter as Partial<TrackedWait>)._slot === "number";
+}
+
+/** Ends a tracked wait's listing in its task, if it has one. */
+export function unlistWait(waiter: TrackedWait): void {
+  const owner = waiter._owner;
+  if (owner !== null) {
+    waiter._owner = null;
+    owner._dropWaiter(waiter);
+  }
 }

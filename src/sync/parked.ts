@@ -19,7 +19,7 @@
 import { inspect } from "node:util";
 import { CancelledError } from "../errors.js";
 import type { Task } from "../kernel/task.js";
-import { linkSignal, takePendingCancel } from "../kernel/waiting.js";
+import { linkSignal, takePendingCancel, unlistWait, type TrackedWait } from "../kernel/waiting.js";
 import { QueueNode, type WaiterQueue } from "./waiterQueue.js";
 
 export const WAITING = 0;
@@ -95,7 +95,7 @@ function queueForSettling(node: Parked<unknown>): void {
   }
 }
 
-export class Parked<V = unknown> extends QueueNode {
+export class Parked<V = unknown> extends QueueNode implements TrackedWait {
   /** @internal */ _state: ParkedState = WAITING;
   /** @internal What the waker handed over (an item), or what a putter carries. */
   _value: V | undefined = undefined;
@@ -110,6 +110,9 @@ export class Parked<V = unknown> extends QueueNode {
   _resolve: (value: unknown) => void = noop;
   /** @internal */ _reject: (reason: unknown) => void = noop;
   /** @internal */ _unlink: (() => void) | null = null;
+  /** @internal The task listing this wait among several (see TrackedWait). */
+  _owner: Task<unknown> | null = null;
+  /** @internal */ _slot = -1;
   /** @internal The consume step run when the woken node is settled; null: resolve with the node. */
   readonly _consume: ((node: never) => unknown) | null;
 
@@ -174,6 +177,7 @@ export class Parked<V = unknown> extends QueueNode {
       this._unlink = null;
       unlink();
     }
+    if (this._owner !== null) unlistWait(this);
     this._reject(reason);
   }
 
@@ -188,6 +192,7 @@ export class Parked<V = unknown> extends QueueNode {
       this._unlink = null;
       unlink();
     }
+    if (this._owner !== null) unlistWait(this);
     const late = this._state === LATE;
     this._state = DONE;
     return !late;
