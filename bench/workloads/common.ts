@@ -1,4 +1,5 @@
 /** Small helpers shared by the workloads: the floors' yield and a hand-written FIFO of resolvers. */
+import { AsyncLocalStorage } from "node:async_hooks";
 
 /** One turn of the event loop, the way hand-written code yields: a promise settled from setImmediate. */
 export function yieldImmediate(): Promise<void> {
@@ -48,6 +49,16 @@ export class FloorSemaphore {
     if (next !== undefined) next();
     else this.value++;
   }
+}
+
+/**
+ * A floor run inside `AsyncLocalStorage.run`, as asyncio-ts runs task code: on Node 20 that
+ * turns on async_hooks promise hooks for every promise in the process (Node 24 uses
+ * AsyncContextFrame and pays nothing), so this row shows what the context costs by itself.
+ */
+export function insideAls(run: (n: number) => Promise<void>): { run: (n: number) => Promise<void> } {
+  const als = new AsyncLocalStorage<object>();
+  return { run: (n: number) => als.run({}, run, n) };
 }
 
 /** A full GC (bench/child.ts exposes `gc`; a no-op elsewhere). */

@@ -1,7 +1,7 @@
 /** Issue 3's queue workload: 1 producer, 4 consumers, maxsize 100, taskDone/join. */
 import { need, type TaskLike } from "../api.js";
 import type { Workload } from "../harness.js";
-import { Fifo } from "./common.js";
+import { Fifo, insideAls } from "./common.js";
 
 const CONSUMERS = 4;
 const MAXSIZE = 100;
@@ -42,6 +42,26 @@ class FloorQueue<T> {
   }
 }
 
+/** The floor run: the hand-written queue with the same producer and consumers. */
+async function queueFloor(n: number): Promise<void> {
+  const queue = new FloorQueue<number>(MAXSIZE);
+  let sum = 0;
+  const consumer = async (): Promise<void> => {
+    while (true) {
+      const item = await queue.get();
+      queue.taskDone();
+      if (item === STOP) return;
+      sum += item;
+    }
+  };
+  const consumers = Array.from({ length: CONSUMERS }, consumer);
+  for (let i = 0; i < n; i++) await queue.put(i);
+  await queue.join();
+  for (let i = 0; i < CONSUMERS; i++) await queue.put(STOP);
+  await Promise.all(consumers);
+  if (sum !== (n * (n - 1)) / 2) throw new Error("lost items");
+}
+
 export const queueWorkload: Workload = {
   id: "queue",
   title: "Queue: 1 producer, 4 consumers, maxsize 100, 200k items, taskDone/join",
@@ -61,31 +81,8 @@ export const queueWorkload: Workload = {
     },
   },
   variants: [
-    {
-      name: "floor: array + resolvers",
-      role: "floor",
-      make: () =>
-        Promise.resolve({
-          run: async (n: number) => {
-            const queue = new FloorQueue<number>(MAXSIZE);
-            let sum = 0;
-            const consumer = async (): Promise<void> => {
-              while (true) {
-                const item = await queue.get();
-                queue.taskDone();
-                if (item === STOP) return;
-                sum += item;
-              }
-            };
-            const consumers = Array.from({ length: CONSUMERS }, consumer);
-            for (let i = 0; i < n; i++) await queue.put(i);
-            await queue.join();
-            for (let i = 0; i < CONSUMERS; i++) await queue.put(STOP);
-            await Promise.all(consumers);
-            if (sum !== (n * (n - 1)) / 2) throw new Error("lost items");
-          },
-        }),
-    },
+    { name: "floor: array + resolvers", role: "floor", make: () => Promise.resolve({ run: queueFloor }) },
+    { name: "floor inside AsyncLocalStorage.run", role: "peer", make: () => Promise.resolve(insideAls(queueFloor)) },
     {
       name: "asyncio-ts Queue(100)",
       role: "asyncio-ts",
