@@ -103,6 +103,19 @@ export const semaphoreWorkload: Workload = {
       },
     },
     {
+      // The same, in a process where some AsyncLocalStorage is in use (tracing, logging, a
+      // framework): on Node 20 every promise then pays the async_hooks promise hooks.
+      name: "p-limit(10) inside AsyncLocalStorage.run",
+      role: "peer",
+      make: async () => {
+        const { default: pLimit } = await import("p-limit");
+        return insideAls(async (n: number) => {
+          const limit = pLimit(PERMITS);
+          await Promise.all(range(n).map(() => limit(yieldImmediate)));
+        });
+      },
+    },
+    {
       name: "p-queue concurrency 10",
       role: "peer",
       make: async () => {
