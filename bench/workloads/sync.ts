@@ -281,15 +281,17 @@ function waitersOn(
             release();
           });
         }
-        // Let every waiter start and queue up, then collect what creating them left behind, so
-        // the walk is not charged for promoting n fresh waiters out of the young generation.
+        // Set up the completion tracking and let every waiter start and queue up, then collect
+        // what that left behind, so the walk is charged neither for Promise.all's bookkeeping
+        // nor for promoting n fresh waiters out of the young generation.
+        const allDone = Promise.all(waiters);
         await yieldNow();
         await yieldNow();
         await yieldNow();
         gc();
         const t0 = performance.now();
         releaseHeld();
-        await Promise.all(waiters);
+        await allDone;
         return performance.now() - t0;
       });
     return {
