@@ -126,7 +126,14 @@ function markdown(input: ReportInput): string {
     "  `tracemalloc` delta for CPython. Both include the list/array holding the tasks.",
     "- The `als` workload is the gather floor with an AsyncLocalStorage (`als.run` per task, or enabled once):",
     "  on Node 20 an active ALS installs promise hooks that tax every promise; Node 24 propagates context",
-    "  through AsyncContextFrame instead.",
+    "  through AsyncContextFrame instead. The queue and semaphore workloads show the same tax on their own",
+    "  floor (\"floor inside AsyncLocalStorage.run\") and on p-limit, so the Node 20 column can be read",
+    "  against what any library that keeps a per-task context pays there.",
+    "- Semaphore: the target compares like with like, the plain async functions variant with p-limit and",
+    "  p-queue (which run plain functions); one task per job adds a cancellable Task to each job.",
+    "- Wake-up cost: each measured run repeats the walk until 50,000 waiters have been woken (50 walks of",
+    "  1k, one of 50k), with `Promise.all` set up and a full GC done before each walk, so the figure is",
+    "  the wake-up path, not a GC landing in a millisecond-long window or the promotion of fresh waiters.",
     "",
   );
   return lines.join("\n");

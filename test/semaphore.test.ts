@@ -3,7 +3,7 @@
 import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
 import { inspect } from "node:util";
-import { BoundedSemaphore, CancelledError, createTask, gather, getRunningLoop, run, Semaphore, sleep, type Task } from "../src/index.js";
+import { BoundedSemaphore, CancelledError, createTask, Event, gather, getRunningLoop, Lock, run, Semaphore, sleep, type Task } from "../src/index.js";
 import { ticks } from "./helpers.js";
 
 describe("Semaphore", () => {
@@ -311,5 +311,39 @@ describe("Semaphore", () => {
       );
       assert.equal(peak, 3);
       assert.deepEqual(sem.statistics(), { value: 3, locked: false, tasksWaiting: 0 });
+    }));
+
+  it("Semaphore a burst of wake-ups across primitives resumes waiters in wake order, late ones passing the grant on in the same pass", () =>
+    run(async () => {
+      const sem = new Semaphore(0);
+      const lock = new Lock();
+      const event = new Event();
+      const order: string[] = [];
+      using _held = await lock.acquire();
+      const waiter = (name: string, wait: () => Promise<unknown>) =>
+        createTask(async () => {
+          try {
+            const got = await wait();
+            order.push(name);
+            if (got instanceof Object && "release" in got) (got as { release(): void }).release();
+          } catch (e) {
+            order.push(`${name}:${e instanceof CancelledError ? "cancelled" : "error"}`);
+          }
+        });
+      const s1 = waiter("s1", () => sem.acquire());
+      const e1 = waiter("e1", () => event.wait());
+      const l1 = waiter("l1", () => lock.acquire());
+      const s2 = waiter("s2", () => sem.acquire());
+      const s3 = waiter("s3", () => sem.acquire());
+      await ticks();
+      sem.release(); // s1 woken
+      event.set(); // e1 woken
+      _held.release(); // l1 woken
+      sem.release(); // s2 woken
+      s1.cancel(); // s1 is late: its permit goes to s3 in the same settle pass
+      await gather(s1, e1, l1, s2, s3);
+      assert.deepEqual(order, ["s1:cancelled", "e1", "l1", "s2", "s3"]);
+      assert.deepEqual(sem.statistics(), { value: 2, locked: false, tasksWaiting: 0 });
+      assert.equal(lock.locked(), false);
     }));
 });
