@@ -25,8 +25,8 @@ import { inspect } from "node:util";
 import { QueueEmpty, QueueFull, QueueShutDown } from "../errors.js";
 import { describe } from "../kernel/validate.js";
 import { checkSignal, runningTask, type WaitOptions } from "../kernel/waiting.js";
-import { Event } from "../sync/event.js";
-import { Parked, PROCEED, refusal } from "../sync/parked.js";
+import { Event, eventWaitKind } from "../sync/event.js";
+import { Parked, PROCEED, refusal, type ParkKind } from "../sync/parked.js";
 import { WaiterQueue } from "../sync/waiterQueue.js";
 import { RingBuffer } from "./ringBuffer.js";
 import type { Store } from "./store.js";
@@ -62,6 +62,10 @@ function consumePut(node: Parked<unknown>): undefined {
   return undefined;
 }
 
+// Named after the host's class (Queue, PriorityQueue, LifoQueue or a subclass) when reported.
+const GET: ParkKind = { op: (host) => `${host.constructor.name}.get()`, consume: consumeGet };
+const PUT: ParkKind = { op: (host) => `${host.constructor.name}.put()`, consume: consumePut };
+
 function checkMaxsize(where: string, maxsize: unknown): number {
   if (typeof maxsize !== "number") {
     throw new TypeError(`${where} expects maxsize to be a number >= 0 (0 = unbounded): received ${describe(maxsize)}`);
@@ -83,6 +87,8 @@ export class Queue<T> implements AsyncIterable<T> {
   private reservedSlots = 0;
   private unfinished = 0;
   private readonly finished = new Event();
+  /** `join()` waits on `finished`, reported as `<Class>.join()`. */
+  private readonly joinKind: ParkKind;
   private isShutdown = false;
   private immediate = false;
 
@@ -92,6 +98,7 @@ export class Queue<T> implements AsyncIterable<T> {
    */
   constructor(maxsize = 0) {
     this._maxsize = checkMaxsize(new.target.name, maxsize);
+    this.joinKind = eventWaitKind(`${new.target.name}.join()`);
     this._store = this._createStore();
     this.finished.set();
   }
@@ -134,7 +141,7 @@ export class Queue<T> implements AsyncIterable<T> {
       }
       return DONE_PUT;
     }
-    const node = new Parked<T>(this, `${this.constructor.name}.put()`, consumePut);
+    const node = new Parked<T>(this, PUT);
     node._value = item;
     return node.park<undefined>(this.putters, task, signal);
   }
@@ -166,7 +173,7 @@ export class Queue<T> implements AsyncIterable<T> {
       return Promise.resolve(item);
     }
     if (this.isShutdown) return Promise.reject(this.shutDownError("get()"));
-    return new Parked<T>(this, `${this.constructor.name}.get()`, consumeGet).park<T>(this.getters, task, signal);
+    return new Parked<T>(this, GET).park<T>(this.getters, task, signal);
   }
 
   /**
@@ -199,7 +206,7 @@ export class Queue<T> implements AsyncIterable<T> {
 
   /** Resolves once every item put has been marked done by `taskDone()` (at once if none is pending). */
   join(options?: WaitOptions): Promise<void> {
-    return this.finished._wait(`${this.constructor.name}.join()`, options) as Promise<unknown> as Promise<void>;
+    return this.finished._wait(this.joinKind, options) as Promise<unknown> as Promise<void>;
   }
 
   /**

@@ -17,7 +17,7 @@ import { inspect } from "node:util";
 import { BrokenBarrierError } from "../errors.js";
 import { describe } from "../kernel/validate.js";
 import { checkSignal, runningTask, type WaitOptions } from "../kernel/waiting.js";
-import { Parked, PROCEED, refusal } from "./parked.js";
+import { Parked, PROCEED, refusal, type ParkKind } from "./parked.js";
 import { WaiterQueue } from "./waiterQueue.js";
 
 /**
@@ -38,6 +38,9 @@ export interface BarrierStatistics {
   /** Every task inside `wait()`: filling parties, released ones not yet resumed, and arrivals blocked while it drains or resets. */
   tasksWaiting: number;
 }
+
+const WAIT: ParkKind = { op: "Barrier.wait()", consume: null };
+const BLOCKED: ParkKind = { op: "Barrier.wait() (blocked while it drains)", consume: null };
 
 function wakeAll(queue: WaiterQueue<Parked>): void {
   for (let node = queue.peek(); node !== null; node = queue.peek()) node.wake();
@@ -93,7 +96,7 @@ export class Barrier {
 
     // Block while the barrier drains or resets.
     while (this.state === "draining" || this.state === "resetting") {
-      const node = new Parked(this, "Barrier.wait() (blocked while it drains)");
+      const node = new Parked(this, BLOCKED);
       await node.park(this.blocked, task, signal);
       if (!node.settle()) throw node._error;
     }
@@ -105,7 +108,7 @@ export class Barrier {
         this.state = "draining";
         wakeAll(this.filling);
       } else {
-        const node = new Parked(this, "Barrier.wait()");
+        const node = new Parked(this, WAIT);
         await node.park(this.filling, task, signal);
         if (!node.settle()) throw node._error;
         // Checked when the party resumes, as asyncio does after re-acquiring its condition.

@@ -23,7 +23,7 @@ import { describe } from "../kernel/validate.js";
 import { checkSignal, runningTask, type WaitOptions } from "../kernel/waiting.js";
 import type { Guard } from "./guard.js";
 import { Lock } from "./lock.js";
-import { Parked, PROCEED, refusal } from "./parked.js";
+import { Parked, PROCEED, refusal, type ParkKind } from "./parked.js";
 import { WaiterQueue } from "./waiterQueue.js";
 
 /** What `Condition.statistics()` returns: a snapshot, for tests and monitoring. */
@@ -37,6 +37,7 @@ export interface ConditionStatistics {
 }
 
 const NONE: unique symbol = Symbol("none");
+const WAIT: ParkKind = { op: "Condition.wait()", consume: null };
 
 export class Condition {
   private readonly lock: Lock;
@@ -85,7 +86,7 @@ export class Condition {
     if (refused !== PROCEED) throw refused;
 
     this.lock.release();
-    const node = new Parked(this, "Condition.wait()");
+    const node = new Parked(this, WAIT);
     let failure: unknown = NONE;
     let notified = false;
     try {

@@ -12,7 +12,7 @@
  */
 import { inspect } from "node:util";
 import { checkSignal, runningTask, type WaitOptions } from "../kernel/waiting.js";
-import { Parked, PROCEED, refusal } from "./parked.js";
+import { Parked, PROCEED, refusal, type ParkKind } from "./parked.js";
 import { WaiterQueue } from "./waiterQueue.js";
 
 /** What `Event.statistics()` returns: a snapshot, for tests and monitoring. */
@@ -28,6 +28,13 @@ const TRUE = Promise.resolve(true as const);
 function consumeWait(node: Parked): true {
   if (node.settle()) return true;
   throw node._error;
+}
+
+const WAIT: ParkKind = { op: "Event.wait()", consume: consumeWait };
+
+/** @internal The kind of an Event wait reported under another name (`Queue.join()`). */
+export function eventWaitKind(op: string | ((host: object) => string)): ParkKind {
+  return { op, consume: consumeWait };
 }
 
 export class Event {
@@ -56,7 +63,7 @@ export class Event {
    * @throws TypeError if `options.signal` is not an AbortSignal.
    */
   wait(options?: WaitOptions): Promise<true> {
-    return this._wait("Event.wait()", options);
+    return this._wait(WAIT, options);
   }
 
   /** Counts of waiters, for tests and monitoring. */
@@ -70,12 +77,12 @@ export class Event {
   }
 
   /** @internal `wait()` under another name in reports (Queue.join()). */
-  _wait(op: string, options: WaitOptions | undefined): Promise<true> {
-    const signal = options === undefined ? undefined : checkSignal(op, options);
+  _wait(kind: ParkKind, options: WaitOptions | undefined): Promise<true> {
+    const signal = options === undefined ? undefined : checkSignal(typeof kind.op === "string" ? kind.op : kind.op(this), options);
     const task = runningTask();
     const refused = refusal(task, signal);
     if (refused !== PROCEED) return Promise.reject(refused);
     if (this.flag) return TRUE;
-    return new Parked(this, op, consumeWait).park<true>(this.waiters, task, signal);
+    return new Parked(this, kind).park<true>(this.waiters, task, signal);
   }
 }

@@ -24,7 +24,7 @@ import { inspect } from "node:util";
 import { checkSignal, runningTask, type WaitOptions } from "../kernel/waiting.js";
 import type { Task } from "../kernel/task.js";
 import { Guard } from "./guard.js";
-import { Parked, PROCEED, refusal } from "./parked.js";
+import { Parked, PROCEED, refusal, type ParkKind } from "./parked.js";
 import { WaiterQueue } from "./waiterQueue.js";
 
 /**
@@ -46,6 +46,9 @@ function consumeAcquire(node: Parked): Guard {
 function consumeReacquire(node: Parked): unknown {
   return (node.host as Lock)._consumeReacquire(node);
 }
+
+const ACQUIRE: ParkKind = { op: "Lock.acquire()", consume: consumeAcquire };
+const REACQUIRE: ParkKind = { op: "Condition.wait() re-acquiring its lock", consume: consumeReacquire, shielded: true };
 
 export class Lock {
   private held = false;
@@ -74,7 +77,7 @@ export class Lock {
       this.held = true;
       return Promise.resolve(new Guard(this));
     }
-    return new Parked(this, "Lock.acquire()", consumeAcquire).park<Guard>(this.waiters, task, signal);
+    return new Parked(this, ACQUIRE).park<Guard>(this.waiters, task, signal);
   }
 
   /**
@@ -121,9 +124,7 @@ export class Lock {
       this.held = true;
       return null;
     }
-    const node = new Parked(this, "Condition.wait() re-acquiring its lock", consumeReacquire);
-    node._shielded = true;
-    return node.park<unknown>(this.waiters, task, undefined);
+    return new Parked(this, REACQUIRE).park<unknown>(this.waiters, task, undefined);
   }
 
   /** @internal */

@@ -57,6 +57,22 @@ function capture(resolve: (value: never) => void, reject: (reason: unknown) => v
  */
 export type Consume<V> = (node: Parked<V>) => unknown;
 
+/**
+ * What one kind of parked wait is, shared by all its nodes (one field per node, not three): its
+ * name in reports and the task tree, its consume step, and whether it is shielded.
+ */
+export interface ParkKind<V = unknown> {
+  /** The operation, e.g. "Lock.acquire()"; a function of the host for names that depend on its class. */
+  readonly op: string | ((host: object) => string);
+  /** The consume step run when a woken node is settled; null: the promise resolves with the node. */
+  readonly consume: Consume<V> | null;
+  /**
+   * A shielded wait (Condition re-acquiring its lock) is never abandoned: a cancel is recorded in
+   * `_error` and delivered by the primitive once the wait completes.
+   */
+  readonly shielded?: boolean;
+}
+
 // Woken nodes waiting for the settle microtask, linked through `_next` (free once unqueued).
 let settleHead: Parked<unknown> | null = null;
 let settleTail: Parked<unknown> | null = null;
@@ -71,10 +87,10 @@ function settleWoken(): void {
     if (settleHead === null) settleTail = null;
     node._next = null;
     let result: unknown = node;
-    const consume = node._consume;
+    const consume = node._kind.consume as ((node: Parked<unknown>) => unknown) | null;
     if (consume !== null) {
       try {
-        result = consume(node as never);
+        result = consume(node);
       } catch (error) {
         node._reject(error);
         continue;
@@ -101,11 +117,6 @@ export class Parked<V = unknown> extends QueueNode implements TrackedWait {
   _value: V | undefined = undefined;
   /** @internal The cancellation to deliver once the grant is passed on (LATE, or shielded). */
   _error: unknown = undefined;
-  /**
-   * @internal A shielded wait (Condition re-acquiring its lock) is never abandoned: a cancel is
-   * recorded in `_error` and delivered by the primitive once the wait completes.
-   */
-  _shielded = false;
   /** @internal Set by `park()`. */
   _resolve: (value: unknown) => void = noop;
   /** @internal */ _reject: (reason: unknown) => void = noop;
@@ -113,18 +124,22 @@ export class Parked<V = unknown> extends QueueNode implements TrackedWait {
   /** @internal The task listing this wait among several (see TrackedWait). */
   _owner: Task<unknown> | null = null;
   /** @internal */ _slot = -1;
-  /** @internal The consume step run when the woken node is settled; null: resolve with the node. */
-  readonly _consume: ((node: never) => unknown) | null;
+  /** @internal What kind of wait this is (report name, consume step, shielding). */
+  readonly _kind: ParkKind<never>;
 
   constructor(
-    /** The primitive, for reports. */
+    /** The primitive, for reports and the consume step. */
     readonly host: object,
-    /** What the task is doing, for reports (e.g. "Lock.acquire()"). */
-    readonly op: string,
-    consume: Consume<V> | null = null,
+    kind: ParkKind<V>,
   ) {
     super();
-    this._consume = consume;
+    this._kind = kind;
+  }
+
+  /** What the task is doing, for reports (e.g. "Lock.acquire()"). */
+  get op(): string {
+    const op = this._kind.op;
+    return typeof op === "string" ? op : op(this.host);
   }
 
   /** Waiter: done once consumed or failed (a LATE node still has to pass its grant on). */
@@ -141,7 +156,7 @@ export class Parked<V = unknown> extends QueueNode implements TrackedWait {
   abort(reason: unknown): boolean {
     const state = this._state;
     if (state === DONE) return false;
-    if (this._shielded || state === LATE) {
+    if (state === LATE || this._kind.shielded === true) {
       // Keep the first cancellation of a LATE node; a shielded wait keeps the latest.
       if (state !== LATE) this._error = reason;
       return true;

@@ -23,7 +23,7 @@ import { inspect } from "node:util";
 import { describe } from "../kernel/validate.js";
 import { checkSignal, runningTask, type WaitOptions } from "../kernel/waiting.js";
 import { Guard } from "./guard.js";
-import { Parked, PROCEED, refusal } from "./parked.js";
+import { Parked, PROCEED, refusal, type ParkKind } from "./parked.js";
 import { WaiterQueue } from "./waiterQueue.js";
 
 /** What `Semaphore.statistics()` returns: a snapshot, for tests and monitoring. */
@@ -39,6 +39,8 @@ export interface SemaphoreStatistics {
 function consumeAcquire(node: Parked): Guard {
   return (node.host as Semaphore)._consume(node);
 }
+
+const ACQUIRE: ParkKind = { op: "Semaphore.acquire()", consume: consumeAcquire };
 
 function checkValue(where: string, value: unknown): number {
   if (typeof value !== "number") {
@@ -80,7 +82,7 @@ export class Semaphore {
       this._value--;
       return Promise.resolve(new Guard(this));
     }
-    return new Parked(this, "Semaphore.acquire()", consumeAcquire).park<Guard>(this.waiters, task, signal);
+    return new Parked(this, ACQUIRE).park<Guard>(this.waiters, task, signal);
   }
 
   /** Returns a permit; the oldest waiter (if any) gets it. */
