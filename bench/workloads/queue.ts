@@ -68,7 +68,7 @@ export const queueWorkload: Workload = {
   unit: "s",
   n: 200_000,
   quickN: 20_000,
-  runs: 3,
+  runs: 5, // sub-100 ms runs: more of them steady the median
   warmup: 0.05,
   target: {
     text: "asyncio-ts Queue within 1.5× the floor, and ahead of Effect Queue.bounded",

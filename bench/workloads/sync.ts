@@ -25,7 +25,7 @@ export const semaphoreWorkload: Workload = {
   unit: "s",
   n: 100_000,
   quickN: 10_000,
-  runs: 3,
+  runs: 5, // the target compares variants within ~10%: more runs steady the medians
   warmup: 0.05,
   target: {
     // Like for like: p-limit and p-queue run plain functions, so the figure checked is the plain
