@@ -54,7 +54,7 @@ class Sleeper<T> implements TrackedWait {
     this.settled = true;
     this.timer?.cancel();
     this.unlink?.();
-    if (this._owner !== null) unlistWait(this);
+    unlistWait(this);
     this.reject(reason);
     return true;
   }
@@ -64,7 +64,7 @@ function wake(sleeper: Sleeper<unknown>): void {
   if (sleeper.settled) return;
   sleeper.settled = true;
   sleeper.unlink?.();
-  if (sleeper._owner !== null) unlistWait(sleeper);
+  unlistWait(sleeper);
   sleeper.resolve(sleeper.value);
 }
 

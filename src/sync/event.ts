@@ -12,7 +12,7 @@
  */
 import { inspect } from "node:util";
 import { checkSignal, runningTask, type WaitOptions } from "../kernel/waiting.js";
-import { Parked, PROCEED, refusal, type ParkKind } from "./parked.js";
+import { kindName, Parked, PROCEED, refusal, type ParkKind } from "./parked.js";
 import { WaiterQueue } from "./waiterQueue.js";
 
 /** What `Event.statistics()` returns: a snapshot, for tests and monitoring. */
@@ -33,7 +33,7 @@ function consumeWait(node: Parked): true {
 const WAIT: ParkKind = { op: "Event.wait()", consume: consumeWait };
 
 /** @internal The kind of an Event wait reported under another name (`Queue.join()`). */
-export function eventWaitKind(op: string | ((host: object) => string)): ParkKind {
+export function eventWaitKind(op: string): ParkKind {
   return { op, consume: consumeWait };
 }
 
@@ -78,7 +78,7 @@ export class Event {
 
   /** @internal `wait()` under another name in reports (Queue.join()). */
   _wait(kind: ParkKind, options: WaitOptions | undefined): Promise<true> {
-    const signal = options === undefined ? undefined : checkSignal(typeof kind.op === "string" ? kind.op : kind.op(this), options);
+    const signal = options === undefined ? undefined : checkSignal(kindName(kind, this), options);
     const task = runningTask();
     const refused = refusal(task, signal);
     if (refused !== PROCEED) return Promise.reject(refused);

@@ -73,6 +73,12 @@ export interface ParkKind<V = unknown> {
   readonly shielded?: boolean;
 }
 
+/** The operation a kind of wait names, for `host`. */
+export function kindName(kind: ParkKind<never>, host: object): string {
+  const op = kind.op;
+  return typeof op === "string" ? op : op(host);
+}
+
 // Woken nodes waiting for the settle microtask, linked through `_next` (free once unqueued).
 let settleHead: Parked<unknown> | null = null;
 let settleTail: Parked<unknown> | null = null;
@@ -138,8 +144,7 @@ export class Parked<V = unknown> extends QueueNode implements TrackedWait {
 
   /** What the task is doing, for reports (e.g. "Lock.acquire()"). */
   get op(): string {
-    const op = this._kind.op;
-    return typeof op === "string" ? op : op(this.host);
+    return kindName(this._kind, this.host);
   }
 
   /** Waiter: done once consumed or failed (a LATE node still has to pass its grant on). */
@@ -187,12 +192,7 @@ export class Parked<V = unknown> extends QueueNode implements TrackedWait {
   fail(reason: unknown): void {
     this._list?.remove(this);
     this._state = DONE;
-    const unlink = this._unlink;
-    if (unlink !== null) {
-      this._unlink = null;
-      unlink();
-    }
-    if (this._owner !== null) unlistWait(this);
+    this.detach();
     this._reject(reason);
   }
 
@@ -202,15 +202,20 @@ export class Parked<V = unknown> extends QueueNode implements TrackedWait {
    * throw `_error`).
    */
   settle(): boolean {
+    this.detach();
+    const late = this._state === LATE;
+    this._state = DONE;
+    return !late;
+  }
+
+  /** Cuts the wait's links to its signal and to its task's list of waits: it has ended. */
+  private detach(): void {
     const unlink = this._unlink;
     if (unlink !== null) {
       this._unlink = null;
       unlink();
     }
-    if (this._owner !== null) unlistWait(this);
-    const late = this._state === LATE;
-    this._state = DONE;
-    return !late;
+    unlistWait(this);
   }
 
   /**
