@@ -19,6 +19,15 @@ async function semaphoreFloor(n: number): Promise<void> {
   );
 }
 
+/** p-limit's run of the semaphore workload: every job through `limit()`. */
+async function pLimitRun(): Promise<(n: number) => Promise<void>> {
+  const { default: pLimit } = await import("p-limit");
+  return async (n: number) => {
+    const limit = pLimit(PERMITS);
+    await Promise.all(range(n).map(() => limit(yieldImmediate)));
+  };
+}
+
 export const semaphoreWorkload: Workload = {
   id: "semaphore",
   title: "Semaphore: 100k jobs (each yields once) through Semaphore(10)",
@@ -92,28 +101,14 @@ export const semaphoreWorkload: Workload = {
     {
       name: "p-limit(10)",
       role: "peer",
-      make: async () => {
-        const { default: pLimit } = await import("p-limit");
-        return {
-          run: async (n: number) => {
-            const limit = pLimit(PERMITS);
-            await Promise.all(range(n).map(() => limit(yieldImmediate)));
-          },
-        };
-      },
+      make: async () => ({ run: await pLimitRun() }),
     },
     {
       // The same, in a process where some AsyncLocalStorage is in use (tracing, logging, a
       // framework): on Node 20 every promise then pays the async_hooks promise hooks.
       name: "p-limit(10) inside AsyncLocalStorage.run",
       role: "peer",
-      make: async () => {
-        const { default: pLimit } = await import("p-limit");
-        return insideAls(async (n: number) => {
-          const limit = pLimit(PERMITS);
-          await Promise.all(range(n).map(() => limit(yieldImmediate)));
-        });
-      },
+      make: async () => insideAls(await pLimitRun()),
     },
     {
       name: "p-queue concurrency 10",
@@ -305,6 +300,31 @@ function waitersOn(
   };
 }
 
+/** asyncio-ts on the wake-up walk: each waiter a task of its own, or a plain async function. */
+function asyncioWakeVariant(name: string, taskPerWaiter: boolean): Variant {
+  return {
+    name,
+    role: "asyncio-ts",
+    make: waitersOn(async () => {
+      const { run, createTask, sleep, Semaphore } = await need("run", "createTask", "sleep", "Semaphore");
+      let sem = new Semaphore(1);
+      return {
+        acquire: async () => {
+          const guard = await sem.acquire();
+          return () => guard.release();
+        },
+        spawn: taskPerWaiter ? (fn) => createTask(fn) : (fn) => fn(),
+        yieldNow: () => sleep(0),
+        wrap: (fn) =>
+          run(() => {
+            sem = new Semaphore(1);
+            return fn();
+          }),
+      };
+    }),
+  };
+}
+
 function wakeVariants(): Variant[] {
   return [
     {
@@ -323,48 +343,8 @@ function wakeVariants(): Variant[] {
         });
       }),
     },
-    {
-      name: "asyncio-ts Semaphore, one task per waiter",
-      role: "asyncio-ts",
-      make: waitersOn(async () => {
-        const { run, createTask, sleep, Semaphore } = await need("run", "createTask", "sleep", "Semaphore");
-        let sem = new Semaphore(1);
-        return {
-          acquire: async () => {
-            const guard = await sem.acquire();
-            return () => guard.release();
-          },
-          spawn: (fn) => createTask(fn),
-          yieldNow: () => sleep(0),
-          wrap: (fn) =>
-            run(() => {
-              sem = new Semaphore(1);
-              return fn();
-            }),
-        };
-      }),
-    },
-    {
-      name: "asyncio-ts Semaphore, plain async fns",
-      role: "asyncio-ts",
-      make: waitersOn(async () => {
-        const { run, sleep, Semaphore } = await need("run", "sleep", "Semaphore");
-        let sem = new Semaphore(1);
-        return {
-          acquire: async () => {
-            const guard = await sem.acquire();
-            return () => guard.release();
-          },
-          spawn: (fn) => fn(),
-          yieldNow: () => sleep(0),
-          wrap: (fn) =>
-            run(() => {
-              sem = new Semaphore(1);
-              return fn();
-            }),
-        };
-      }),
-    },
+    asyncioWakeVariant("asyncio-ts Semaphore, one task per waiter", true),
+    asyncioWakeVariant("asyncio-ts Semaphore, plain async fns", false),
     {
       name: "async-mutex Semaphore",
       role: "peer",
