@@ -1,71 +1,50 @@
-import { CancelledError } from "./errors.js";
 import { currentLoop } from "./kernel/context.js";
 import type { TimerHandle } from "./kernel/handle.js";
 import type { Loop } from "./kernel/loop.js";
 import { checkDelay } from "./kernel/validate.js";
-import type { Task } from "./kernel/task.js";
-import { checkSignal, linkSignal, runningTask, takePendingCancel, unlistWait, type TrackedWait, type WaitOptions } from "./kernel/waiting.js";
+import { checkSignal, runningTask, type WaitOptions } from "./kernel/waiting.js";
+import { Parked, PROCEED, refusal, WAITING, type ParkKind } from "./sync/parked.js";
 
-// The promise executor stores its resolving functions here rather than closing over the sleeper.
-let capturedResolve: (value: unknown) => void = () => undefined;
-let capturedReject: (reason: unknown) => void = () => undefined;
-function captureResolvers(resolve: (value: never) => void, reject: (reason: unknown) => void): void {
-  capturedResolve = resolve as (value: unknown) => void;
-  capturedReject = reject;
+function consumeSleep(node: Parked<unknown>): unknown {
+  // Cancelled after the timer fired, before the task resumed: a sleep has nothing to pass on.
+  if (!node.settle()) throw node._error;
+  return node._value;
 }
 
-/** The wait behind one `sleep()`: what the task awaits, and what its `cancel()` rejects. */
-class Sleeper<T> implements TrackedWait {
-  settled = false;
-  /** The task listing this sleep among several of its waits (see TrackedWait). */
-  _owner: Task<unknown> | null = null;
-  _slot = -1;
+/**
+ * A sleep is a parked wait whose waker is a timer: it resumes through the same settle step as
+ * every other wait, so a cancel that lands after the timer fired but before the task resumed
+ * still makes the `await sleep()` throw (asyncio's `_must_cancel` at the resume point).
+ */
+const SLEEP: ParkKind<unknown> = { op: "sleep()", consume: consumeSleep };
+
+class SleepWait extends Parked<unknown> {
   timer: TimerHandle | null = null;
-  unlink: (() => void) | null = null;
-  resolve!: (value: T) => void;
-  reject!: (reason: unknown) => void;
   constructor(
-    readonly value: T,
+    value: unknown,
     readonly deadline: number,
     readonly loop: Loop,
-  ) {}
-
-  done(): boolean {
-    return this.settled;
+  ) {
+    super(loop, SLEEP);
+    this._value = value;
   }
 
-  cancel(message?: string): boolean {
-    return this.fail(new CancelledError(message));
+  override _onFail(): void {
+    this.timer?.cancel();
+    this.timer = null;
   }
 
-  abort(reason: unknown): void {
-    this.fail(reason);
-  }
-
-  describe(): string {
+  override describe(): string {
     if (this.deadline === Infinity) return "sleep(forever)";
     if (this.deadline === 0) return "sleep(0)";
     const left = Math.max(0, this.deadline - this.loop.time());
     return `sleep (${left.toFixed(3)}s left)`;
   }
-
-  private fail(reason: unknown): boolean {
-    if (this.settled) return false;
-    this.settled = true;
-    this.timer?.cancel();
-    this.unlink?.();
-    unlistWait(this);
-    this.reject(reason);
-    return true;
-  }
 }
 
-function wake(sleeper: Sleeper<unknown>): void {
-  if (sleeper.settled) return;
-  sleeper.settled = true;
-  sleeper.unlink?.();
-  unlistWait(sleeper);
-  sleeper.resolve(sleeper.value);
+function wake(node: SleepWait): void {
+  node.timer = null;
+  if (node._state === WAITING) node.wake();
 }
 
 /**
@@ -83,19 +62,13 @@ export function sleep<T>(delay: number, value: T, options?: WaitOptions): Promis
 export function sleep<T>(delay: number, value?: T, options?: WaitOptions): Promise<T | undefined> {
   const d = checkDelay("sleep()", delay);
   const signal = checkSignal("sleep()", options);
-  const task = runningTask();
-  const pending = takePendingCancel(task);
-  if (pending !== null) return Promise.reject(pending);
-  if (signal?.aborted === true) return Promise.reject(signal.reason);
-  const loop = task !== undefined ? task._loop : currentLoop();
+  const ctx = runningTask();
+  const refused = refusal(ctx, signal);
+  if (refused !== PROCEED) return Promise.reject(refused);
+  const loop = ctx !== undefined ? ctx._loop : currentLoop();
   const deadline = d <= 0 ? 0 : loop.time() + d; // sleep(0) needs no clock reading
-  const sleeper = new Sleeper<T | undefined>(value, deadline, loop);
-  const promise = new Promise<T | undefined>(captureResolvers);
-  sleeper.resolve = capturedResolve;
-  sleeper.reject = capturedReject;
-  if (d <= 0) loop._soon(wake, sleeper as Sleeper<unknown>);
-  else if (d !== Infinity) sleeper.timer = loop._at(deadline, wake, [sleeper]);
-  if (signal !== undefined) sleeper.unlink = linkSignal(signal, sleeper);
-  if (task !== undefined) task._waitOn(sleeper);
-  return promise;
+  const node = new SleepWait(value, deadline, loop);
+  if (d <= 0) loop._soon(wake, node);
+  else if (d !== Infinity) node.timer = loop._at(deadline, wake, [node]);
+  return node.park<T | undefined>(null, ctx, signal);
 }

@@ -3,15 +3,18 @@
  * task it starts finish before `taskGroup()` returns. The first failure cancels the body and every
  * sibling; the failures (never the CancelledErrors) are thrown together as an ExceptionGroup.
  * Cancel counts are kept exact across nested groups and foreign cancels (gh-116720).
+ *
+ * The body runs in a cancel scope of its own (src/kernel/scope.ts): a child's failure cancels the
+ * body's waits and its `currentSignal()`, never a wait the task started before the group.
  */
 import { inspect } from "node:util";
 import { cancellationOf, CancelledError, ExceptionGroup, InvalidStateError } from "./errors.js";
 import { currentLoop } from "./kernel/context.js";
 import type { Future } from "./kernel/future.js";
 import type { Loop } from "./kernel/loop.js";
+import { CancelScope, currentContext } from "./kernel/scope.js";
 import type { Task, TaskOptions } from "./kernel/task.js";
 import { checkFunction } from "./kernel/validate.js";
-import { runningTask } from "./kernel/waiting.js";
 
 let groupCounter = 0;
 
@@ -30,6 +33,7 @@ export class TaskGroup {
   constructor(
     private readonly loop: Loop,
     private readonly parent: Task<unknown>,
+    private readonly scope: CancelScope,
   ) {}
 
   /**
@@ -124,7 +128,7 @@ export class TaskGroup {
       // uncancels it again, so code after the group still runs.
       this.abort();
       this.parentCancelRequested = true;
-      this.parent.cancel();
+      this.scope.cancel();
     }
   }
 
@@ -133,8 +137,15 @@ export class TaskGroup {
   }
 }
 
-async function runGroup<T>(parent: Task<unknown>, body: (tg: TaskGroup) => PromiseLike<T> | T): Promise<T> {
-  const group = new TaskGroup(parent._loop, parent);
+async function runGroup<T>(group: TaskGroup, scope: CancelScope, body: (tg: TaskGroup) => PromiseLike<T> | T): Promise<T> {
+  try {
+    return await runBody(group, body);
+  } finally {
+    scope.exit();
+  }
+}
+
+async function runBody<T>(group: TaskGroup, body: (tg: TaskGroup) => PromiseLike<T> | T): Promise<T> {
   let result: T | undefined;
   let failed = false;
   let error: unknown;
@@ -167,8 +178,11 @@ async function runGroup<T>(parent: Task<unknown>, body: (tg: TaskGroup) => Promi
  */
 export function taskGroup<T>(body: (tg: TaskGroup) => PromiseLike<T> | T): Promise<T> {
   checkFunction("taskGroup()", body, "Pass the body: taskGroup(async (tg) => { tg.createTask(work) }).");
-  const parent = runningTask();
-  if (parent !== undefined) return runGroup(parent, body);
+  const ctx = currentContext();
+  if (ctx !== undefined) {
+    const scope = new CancelScope(ctx);
+    return scope.run(runGroup<T>, new TaskGroup(ctx._loop, ctx._task, scope), scope, body);
+  }
   const loop = currentLoop();
-  return Promise.resolve(loop.createTask(() => runGroup(runningTask() as Task<unknown>, body), { name: "taskGroup" }));
+  return Promise.resolve(loop.createTask(() => taskGroup(body), { name: "taskGroup" }));
 }

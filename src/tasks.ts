@@ -1,5 +1,6 @@
 import { currentLoop, storage } from "./kernel/context.js";
 import { PENDING } from "./kernel/future.js";
+import { currentContext, signalOf } from "./kernel/scope.js";
 import type { Loop } from "./kernel/loop.js";
 import type { Task, TaskOptions } from "./kernel/task.js";
 
@@ -19,7 +20,7 @@ export function createTask<T>(fn: () => PromiseLike<T> | T, options?: TaskOption
 
 /** The task running the current code, or null outside any task. */
 export function currentTask(): Task<unknown> | null {
-  const task = storage.getStore();
+  const task = storage.getStore()?._task;
   return task !== undefined && task._state === PENDING ? task : null;
 }
 
@@ -50,6 +51,6 @@ const neverAborted = new AbortController().signal;
  * const res = await fetch(url, { signal: currentSignal() });
  */
 export function currentSignal(): AbortSignal {
-  const task = storage.getStore();
-  return task !== undefined && task._state === PENDING ? task.signal : neverAborted;
+  const ctx = currentContext();
+  return ctx !== undefined ? signalOf(ctx) : neverAborted;
 }

@@ -1,17 +1,20 @@
 /**
  * Timeout scopes, as asyncio 3.12+'s `asyncio.timeout()`: when the deadline passes, the scope
- * cancels its task; when the cancellation has unwound out of the scope's function, the scope
- * turns it into `TimeoutError`. It converts only the cancellation it caused: it records the
- * task's cancel count on entry and converts only if `uncancel()` brings it back there, so an
- * outer scope or a foreign `cancel()` still propagates as CancelledError.
+ * cancels its body; when the cancellation has unwound out of the body, the scope turns it into
+ * `TimeoutError`. It converts only the cancellation it caused: it records the task's cancel count
+ * on entry and converts only if `uncancel()` brings it back there, so an outer scope or a foreign
+ * `cancel()` still propagates as CancelledError.
+ *
+ * The body runs in a cancel scope of its own (src/kernel/scope.ts): the deadline cancels the waits
+ * started inside it and what it awaits, and aborts its `currentSignal()`, never a wait or signal
+ * the task took before entering it.
  */
 import { inspect } from "node:util";
 import { cancellationOf, ExceptionGroup, InvalidStateError, TimeoutError } from "./errors.js";
 import { currentLoop } from "./kernel/context.js";
 import type { Handle } from "./kernel/handle.js";
-import type { Task } from "./kernel/task.js";
+import { CancelScope, currentContext, type CancelContext } from "./kernel/scope.js";
 import { checkFunction, checkTimeout, checkWhen } from "./kernel/validate.js";
-import { runningTask } from "./kernel/waiting.js";
 
 type State = "created" | "active" | "expiring" | "expired" | "finished";
 
@@ -20,19 +23,22 @@ export class Timeout {
   private state: State = "created";
   private deadline: number | null;
   private handle: Handle | null = null;
-  private task: Task<unknown> | null = null;
+  private scope: CancelScope | null = null;
   private cancellingOnEntry = 0;
+  /** What set the deadline, for the TimeoutError's message ("timeout(2)"), until it is rescheduled. */
+  private origin: string;
   private readonly onTimeout = (): void => {
     // Invariant: only an entered scope has a handle scheduled.
     this.handle = null;
-    if (this.state !== "active" || this.task === null) return;
-    this.task.cancel();
+    if (this.state !== "active" || this.scope === null) return;
     this.state = "expiring";
+    this.scope.cancel();
   };
 
   /** @internal Use `timeout()` or `timeoutAt()`. */
-  constructor(when: number | null) {
+  constructor(when: number | null, origin = "") {
     this.deadline = when;
+    this.origin = origin;
   }
 
   /** The deadline on the loop's clock (seconds), or null for none. */
@@ -50,15 +56,11 @@ export class Timeout {
       if (this.state === "created") throw new InvalidStateError("Timeout has not been entered");
       throw new InvalidStateError(`Cannot change state of ${this.state} Timeout`);
     }
-    this.deadline = w;
-    this.handle?.cancel();
-    this.handle = null;
-    if (w === null) return;
-    const loop = (this.task as Task<unknown>)._loop;
-    this.handle = w <= loop.time() ? loop.callSoon(this.onTimeout) : loop.callAt(w, this.onTimeout);
+    if (w !== this.deadline) this.origin = "";
+    this.schedule(w);
   }
 
-  /** True once the deadline passed and the scope cancelled its task. */
+  /** True once the deadline passed and the scope cancelled its body. */
   expired(): boolean {
     return this.state === "expiring" || this.state === "expired";
   }
@@ -68,31 +70,47 @@ export class Timeout {
     return `<Timeout [${this.state}]${when}>`;
   }
 
-  /** @internal */
-  _enter(task: Task<unknown>): void {
+  private schedule(w: number | null): void {
+    this.deadline = w;
+    this.handle?.cancel();
+    this.handle = null;
+    if (w === null) return;
+    const loop = (this.scope as CancelScope)._loop;
+    this.handle = w <= loop.time() ? loop.callSoon(this.onTimeout) : loop.callAt(w, this.onTimeout);
+  }
+
+  /** @internal Enters the scope in `ctx`; returns the cancel scope its body runs in. */
+  _enter(ctx: CancelContext): CancelScope {
     if (this.state !== "created") throw new InvalidStateError("Timeout has already been entered");
     this.state = "active";
-    this.task = task;
-    this.cancellingOnEntry = task.cancelling();
-    this.reschedule(this.deadline);
+    const scope = (this.scope = new CancelScope(ctx));
+    this.cancellingOnEntry = ctx._task.cancelling();
+    this.schedule(this.deadline);
+    return scope;
   }
 
   /** @internal Leaves the scope; returns what to throw (the error, or TimeoutError in its place), or undefined. */
   _exit(failed: boolean, error: unknown): unknown {
     this.handle?.cancel();
     this.handle = null;
+    const scope = this.scope as CancelScope;
+    scope.exit();
     if (this.state === "expiring") {
       this.state = "expired";
-      const task = this.task as Task<unknown>;
-      if (task.uncancel() <= this.cancellingOnEntry && failed) {
+      if (scope._task.uncancel() <= this.cancellingOnEntry && failed) {
         // No newer cancellation is pending: the one in flight is ours.
-        if (cancellationOf(error) !== null) return new TimeoutError("", { cause: error });
+        if (cancellationOf(error) !== null) return new TimeoutError(this.message(), { cause: error });
         if (error instanceof ExceptionGroup) markTimedOut(error);
       }
     } else if (this.state === "active") {
       this.state = "finished";
     }
     return failed ? error : undefined;
+  }
+
+  private message(): string {
+    if (this.origin !== "") return this.origin;
+    return `the deadline at loop time ${String(this.deadline)} passed`;
   }
 }
 
@@ -102,8 +120,7 @@ function markTimedOut(group: ExceptionGroup): void {
   Object.defineProperty(group, "timedOut", { value: true, configurable: true });
 }
 
-async function runScope<T>(scope: Timeout, task: Task<unknown>, fn: (scope: Timeout) => PromiseLike<T> | T): Promise<T> {
-  scope._enter(task);
+async function runBody<T>(scope: Timeout, fn: (scope: Timeout) => PromiseLike<T> | T): Promise<T> {
   let result: T;
   try {
     result = await fn(scope);
@@ -114,19 +131,25 @@ async function runScope<T>(scope: Timeout, task: Task<unknown>, fn: (scope: Time
   return result;
 }
 
-function enter<T>(when: number | null, fn: (scope: Timeout) => PromiseLike<T> | T): Promise<T> {
-  const scope = new Timeout(when);
-  const task = runningTask();
-  if (task !== undefined) return runScope(scope, task, fn);
+/** @internal Runs `fn(scope)` in the timeout scope `scope`, inside the current task (or a new one outside any). */
+export function enterTimeout<T>(scope: Timeout, fn: (scope: Timeout) => PromiseLike<T> | T): Promise<T> {
+  const ctx = currentContext();
+  if (ctx !== undefined) return scope._enter(ctx).run(runBody<T>, scope, fn);
   // Outside any task there is nothing to cancel: run the scope in a task of its own.
   const loop = currentLoop();
-  return Promise.resolve(loop.createTask(() => runScope(scope, runningTask() as Task<unknown>, fn), { name: "timeout" }));
+  return Promise.resolve(loop.createTask(() => enterTimeout(scope, fn), { name: "timeout" }));
+}
+
+function seconds(delay: number): string {
+  return `${delay} s`;
 }
 
 /**
  * Runs `fn(scope)` and throws `TimeoutError` if it outlives `delay` seconds, after cancelling it
  * and letting it unwind (its `finally` blocks run). `null` means no deadline (reschedulable).
  * Runs inside the current task; nested scopes and foreign cancellations behave as in asyncio.
+ * The deadline cancels what the body started and awaits, and aborts `currentSignal()` taken inside
+ * it; waits started before the scope, and signals taken outside it, are left alone.
  *
  * @throws TimeoutError when the deadline passed and the cancellation it caused unwound `fn`.
  * @throws RangeError if `delay` is NaN; TypeError if `fn` is not a function.
@@ -139,7 +162,8 @@ function enter<T>(when: number | null, fn: (scope: Timeout) => PromiseLike<T> | 
 export function timeout<T>(delay: number | null, fn: (scope: Timeout) => PromiseLike<T> | T): Promise<T> {
   const d = checkTimeout("timeout()", delay);
   checkFunction("timeout()", fn, "Pass the async function: timeout(2, () => work()).");
-  return enter(d === null ? null : currentLoop().time() + d, fn);
+  const when = d === null ? null : currentLoop().time() + d;
+  return enterTimeout(new Timeout(when, d === null ? "" : `timeout(${d}) expired: the work took longer than ${seconds(d)}`), fn);
 }
 
 /**
@@ -149,5 +173,5 @@ export function timeout<T>(delay: number | null, fn: (scope: Timeout) => Promise
 export function timeoutAt<T>(when: number | null, fn: (scope: Timeout) => PromiseLike<T> | T): Promise<T> {
   const w = checkWhen("timeoutAt()", when);
   checkFunction("timeoutAt()", fn, "Pass the async function: timeoutAt(when, () => work()).");
-  return enter(w, fn);
+  return enterTimeout(new Timeout(w), fn);
 }

@@ -29,7 +29,7 @@ export function markBatchTimed(): void {
 function before(): void {
   if (depth++ === 0) {
     startedAt = performance.now();
-    startSite = storage.getStore()?._awaitSite; // formatted only if a report needs it
+    startSite = storage.getStore()?._task._awaitSite; // formatted only if a report needs it
   }
 }
 
@@ -42,7 +42,7 @@ function after(): void {
     return;
   }
   const seconds = (performance.now() - startedAt) / 1000;
-  const task = storage.getStore();
+  const task = storage.getStore()?._task;
   if (task === undefined) return;
   const loop = task._loop;
   if (!loop._debug || seconds < loop.slowCallbackDuration) return;

@@ -5,9 +5,11 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { Loop } from "./loop.js";
+import type { CancelContext } from "./scope.js";
 import type { Task } from "./task.js";
 
-export const storage = new AsyncLocalStorage<Task<unknown>>();
+/** The running code's cancel context: its task, or a scope (timeout, taskGroup) inside it. */
+export const storage = new AsyncLocalStorage<CancelContext>();
 
 let callbackLoop: Loop | null = null;
 let defaultLoop: Loop | null = null;
@@ -20,7 +22,7 @@ export function setLoopFactory(factory: () => Loop): void {
 
 /** The task whose code is running, or undefined outside any task. May be a task that has finished. */
 export function storedTask(): Task<unknown> | undefined {
-  return storage.getStore();
+  return storage.getStore()?._task;
 }
 
 /** The loop of the running task, else the loop whose callbacks are running, else the default loop. */

@@ -5,14 +5,14 @@
  */
 import { inspect } from "node:util";
 import { CancelledError, InvalidStateError } from "../errors.js";
-import { currentLoop, storage } from "./context.js";
+import { currentLoop } from "./context.js";
+import { FutureWait } from "./futureWait.js";
+import { currentContext, takePendingCancel } from "./scope.js";
+import { CANCELLED, FINISHED, PENDING, type FutureState, type Waiter } from "./states.js";
 import type { Loop } from "./loop.js";
 import { reportUnretrieved, trackFailure, untrackFailure } from "./unretrieved.js";
 
-export const PENDING = 0;
-export const FINISHED = 1;
-export const CANCELLED = 2;
-export type FutureState = typeof PENDING | typeof FINISHED | typeof CANCELLED;
+export { CANCELLED, FINISHED, PENDING, type FutureState, type Waiter } from "./states.js";
 
 /**
  * A callback for `Future.addDoneCallback()`: called with the future once it is done (result,
@@ -28,17 +28,11 @@ export type FutureState = typeof PENDING | typeof FINISHED | typeof CANCELLED;
  */
 export type DoneCallback<T> = (future: Future<T>) => void;
 
-/** Something a task can be waiting on; `cancel` rejects that wait with CancelledError. */
 /** How the task tree and `Task.getStack()` name what a task waits on. */
 export function describeWaiter(waiter: Waiter): string {
   const describe = (waiter as { describe?: () => string }).describe;
   if (typeof describe === "function") return describe.call(waiter);
   return inspect(waiter, { depth: 0, breakLength: Infinity });
-}
-
-export interface Waiter {
-  done(): boolean;
-  cancel(message?: string): boolean;
 }
 
 // The executor stores the resolving functions here instead of closing over the future: one
@@ -48,27 +42,6 @@ let capturedReject: (reason: unknown) => void = () => undefined;
 function captureResolvers(resolve: (value: never) => void, reject: (reason: unknown) => void): void {
   capturedResolve = resolve as (value: unknown) => void;
   capturedReject = reject;
-}
-
-/**
- * The await's handlers, checked at resumption: a task cancelled after this future settled but
- * before the task resumed (its `cancel()` found nothing left to cancel) gets CancelledError from
- * this await, as asyncio's Task.__step throws a pending cancellation in at the resume point;
- * otherwise the cancellation would surface only at some later library call, possibly one whose
- * promise is never awaited directly (e.g. `gather(sleep(1), { returnExceptions: true })`).
- * A reaction runs in the context where `.then` was called, the awaiting task, so
- * `storage.getStore()` finds it: no closure per await.
- */
-function resumeFulfilled<T>(value: T): T {
-  const task = storage.getStore();
-  if (task !== undefined && task._mustCancel && task._state === PENDING) throw task._takePendingCancel();
-  return value;
-}
-
-function resumeRejected(reason: unknown): never {
-  const task = storage.getStore();
-  if (task !== undefined && task._mustCancel && task._state === PENDING) throw task._takePendingCancel();
-  throw reason;
 }
 
 interface DoneCall {
@@ -213,23 +186,24 @@ export class Future<T = unknown> implements PromiseLike<T>, Waiter {
   ): Promise<R1 | R2> {
     this._markRetrieved();
     if (this._state === PENDING) {
-      const task = storage.getStore();
-      if ((task as unknown) === this) {
-        // Awaiting itself would never settle (asyncio raises RuntimeError here).
-        return Promise.reject(new Error(`Task cannot await on itself: ${inspect(this)}`)).then(onfulfilled, onrejected);
-      }
-      if (task !== undefined && task._state === PENDING) {
-        task._waitOn(this);
-        if (task._mustCancel) {
-          // A cancellation that could not be delivered yet (the task cancelled itself, or was
-          // blocked on a foreign promise) is delivered here, at the next library await, the way
-          // asyncio's Task.__step does it: by cancelling the future now awaited. So an awaited
-          // task is cancelled too and this await ends when it has unwound (bpo-34872).
-          const message = task._pendingCancelMessage;
-          if (this.cancel(message)) task._mustCancel = false;
-          else return Promise.reject(task._takePendingCancel()).then(onfulfilled, onrejected);
+      const ctx = currentContext();
+      if (ctx !== undefined) {
+        if ((ctx._task as unknown) === this) {
+          // Awaiting itself would never settle (asyncio raises RuntimeError here).
+          return Promise.reject(new Error(`Task cannot await on itself: ${inspect(this)}`)).then(onfulfilled, onrejected);
         }
-        return this.getPromise().then(resumeFulfilled, resumeRejected).then(onfulfilled, onrejected);
+        // What the task awaits now: its cancellation cancels this future, and the task resumes
+        // through the one settle step every library wait uses (src/sync/parked.ts).
+        const pending = takePendingCancel(ctx);
+        if (pending !== null) {
+          // A cancellation the task could not receive yet is delivered here, the way asyncio's
+          // Task.__step does it: by cancelling the future now awaited, so an awaited task is
+          // cancelled too and this await ends once it has unwound (bpo-34872).
+          if (!this.cancel(pending.message === "" ? undefined : pending.message)) {
+            return Promise.reject(pending).then(onfulfilled, onrejected);
+          }
+        }
+        return new FutureWait(this, onfulfilled as never, onrejected).start<R1 | R2>(ctx);
       }
     }
     return this.getPromise().then(onfulfilled, onrejected);
@@ -259,6 +233,14 @@ export class Future<T = unknown> implements PromiseLike<T>, Waiter {
 
   [inspect.custom](): string {
     return `<${this.constructor.name} ${this.describeState()}>`;
+  }
+
+  /** @internal The outcome as `result()` gives it, without counting as retrieval. */
+  _outcome(): T {
+    this._markRetrieved();
+    if (this._state === CANCELLED) throw this._makeCancelledError();
+    if (this._hasException) throw this._exception;
+    return this._result as T;
   }
 
   /** @internal Adds a listener run synchronously at completion (or now, if done). */

@@ -10,11 +10,12 @@
 import { inspect } from "node:util";
 import { cancellationOf, CancelledError, InvalidStateError } from "../errors.js";
 import { storage } from "./context.js";
-import { CANCELLED, describeWaiter, FINISHED, Future, PENDING, type Waiter } from "./future.js";
+import { describeWaiter, Future } from "./future.js";
 import type { Loop } from "./loop.js";
+import { cancelWaits, lastWaitSeq, pendingWaits, signalOf, type CancelContext, type CancelScope } from "./scope.js";
+import { CANCELLED, FINISHED, PENDING, type Waiter } from "./states.js";
 import type { Linked } from "./taskList.js";
 import { isThenable } from "./validate.js";
-import { isTracked, type TrackedWait } from "./waiting.js";
 
 /**
  * Options of `createTask()`, `loop.createTask()` and `TaskGroup.createTask()`.
@@ -41,6 +42,10 @@ function startTask(task: Task<unknown>): void {
   storage.run(task, startBody, task);
 }
 
+function currentContextTask(): Task<unknown> | undefined {
+  return storage.getStore()?._task;
+}
+
 /** @internal The task a ready-queue entry starts, if it is a task's first step (debug reports). */
 export function taskStartedBy(callback: unknown, arg: unknown): Task<unknown> | undefined {
   return callback === startTask ? (arg as Task<unknown>) : undefined;
@@ -50,6 +55,7 @@ export function taskStartedBy(callback: unknown, arg: unknown): Task<unknown> | 
 // two shared reaction functions. A reaction runs in the context where `.then` was called, so
 // storage.getStore() there is this task: no closure and no async wrapper per task.
 function startBody(task: Task<unknown>): void {
+  task._stepSeq = lastWaitSeq();
   const fn = task._fn as () => unknown;
   task._fn = null;
   let result: unknown;
@@ -59,9 +65,17 @@ function startBody(task: Task<unknown>): void {
     task._fail(error);
     return;
   }
-  if (result instanceof Promise) result.then(bodyFulfilled, bodyRejected);
-  else if (isThenable(result)) Promise.resolve(result).then(bodyFulfilled, bodyRejected);
-  else task._succeed(result);
+  let body: Promise<unknown>;
+  if (result instanceof Promise) body = result;
+  else if (isThenable(result)) body = Promise.resolve(result);
+  else {
+    task._succeed(result);
+    return;
+  }
+  // Kept (in the slot the function used) so that cancel() can tell a body that has already
+  // returned: see bodySettled().
+  task._fn = body;
+  body.then(bodyFulfilled, bodyRejected);
 }
 
 function bodyFulfilled(value: unknown): void {
@@ -72,8 +86,23 @@ function bodyRejected(error: unknown): void {
   (storage.getStore() as Task<unknown>)._fail(error);
 }
 
-export class Task<T = unknown> extends Future<T> implements Linked {
-  /** @internal */ _fn: (() => PromiseLike<T> | T) | null;
+const SETTLED_PROBE = { depth: 0, maxArrayLength: 0, maxStringLength: 0, breakLength: Infinity, customInspect: false } as const;
+
+/**
+ * Whether a task body's promise has settled although its reaction (which records the outcome)
+ * has not run yet. asyncio runs a task's step atomically: once the coroutine returned, the task is
+ * done and `cancel()` returns false. Here the return and its recording are a microtask apart, and a
+ * cancel from code that runs in between must not turn the finished work into "cancelled" and drop
+ * its result. V8 exposes a promise's state only through `util.inspect`, so this is asked only when
+ * a cancel found nothing the task waits on.
+ */
+function bodySettled(body: unknown): boolean {
+  return body instanceof Promise && !inspect(body, SETTLED_PROBE).startsWith("Promise { <pending>");
+}
+
+export class Task<T = unknown> extends Future<T> implements Linked, CancelContext {
+  /** @internal The function until it starts, then its promise until the task is done. */
+  _fn: (() => PromiseLike<T> | T) | Promise<unknown> | null;
   /** @internal Null until read: the default name `Task-<id>` is built on demand. */
   _name: string | null;
   /** @internal */ readonly _id = ++taskCounter;
@@ -84,13 +113,17 @@ export class Task<T = unknown> extends Future<T> implements Linked {
   /** @internal */ _mustCancel = false;
   /** @internal */ declare _pendingCancelMessage: string | undefined;
   /** @internal */ _numCancelsRequested = 0;
-  /** @internal What the task awaits now (asyncio's `_fut_waiter`). */
+  /** @internal The wait stamp when the task last resumed from a library wait or started (see scope.ts). */
+  _stepSeq = 0;
+  /** @internal What the task awaits now (asyncio's `_fut_waiter`), outside any scope. */
   _waiter: Waiter | null = null;
   /** @internal Other library awaits in flight at once (e.g. inside Promise.all). */
   declare _moreWaiters: Waiter[] | undefined;
-  /** @internal Size of _moreWaiters after its last pruning; pruning again at twice that keeps adds O(1). */
-  private declare moreWaitersPruned: number | undefined;
+  /** @internal Cancel scopes open in the task (timeout, waitFor, taskGroup bodies). */
+  declare _scopes: CancelScope[] | undefined;
   /** @internal */ declare _controller: AbortController | undefined;
+  /** @internal The task-level cancellation its signal reports (a scope's own does not abort it). */
+  declare _cancelReason: CancelledError | undefined;
   /** @internal The task that created this one, for the task tree. */
   readonly _parent: Task<unknown> | null;
   /**
@@ -110,7 +143,7 @@ export class Task<T = unknown> extends Future<T> implements Linked {
       throw new TypeError(`createTask() expects options.name to be a string: received ${typeof name}`);
     }
     this._name = name ?? null;
-    this._parent = storage.getStore() ?? null;
+    this._parent = storage.getStore()?._task ?? null;
     if (loop._debug) this._creationSite = captureStack(Task as never);
     loop._tasks.add(this);
     loop._soon(startTask, this);
@@ -141,15 +174,16 @@ export class Task<T = unknown> extends Future<T> implements Linked {
 
   /**
    * Requests cancellation: the task's current library await rejects with CancelledError (or its
-   * next one, if it is blocked on a foreign promise). Returns false if the task is already done.
+   * next one, if it is blocked on a foreign promise). Returns false if the task is already done,
+   * or if its function has already returned and only the recording of its result is pending.
    */
   override cancel(message?: string): boolean {
     this._markRetrieved();
     if (this._state !== PENDING) return false;
+    if (pendingWaits(this).length === 0 && currentContextTask() !== this && bodySettled(this._fn)) return false;
     this._numCancelsRequested++;
-    const controller = this._controller;
-    if (controller !== undefined && !controller.signal.aborted) controller.abort(new CancelledError(message));
-    if (this.cancelWaiters(message)) return true;
+    this._cancelReason = new CancelledError(message);
+    if (cancelWaits(this, message)) return true;
     this._mustCancel = true;
     this._pendingCancelMessage = message;
     return true;
@@ -166,6 +200,7 @@ export class Task<T = unknown> extends Future<T> implements Linked {
       this._numCancelsRequested--;
       if (this._numCancelsRequested === 0) {
         this._mustCancel = false;
+        this._cancelReason = undefined;
         if (this._controller?.signal.aborted === true) this._controller = undefined;
       }
     }
@@ -199,8 +234,8 @@ export class Task<T = unknown> extends Future<T> implements Linked {
   getStack(): string[] {
     if (this._state !== PENDING) return [];
     if (this._awaitStack !== undefined) return this._awaitStack.split("\n");
-    const waiter = this._waiter;
-    return waiter !== null && !waiter.done() ? [`awaiting ${describeWaiter(waiter)}`] : [];
+    const waiter = pendingWaits(this)[0];
+    return waiter !== undefined ? [`awaiting ${describeWaiter(waiter)}`] : [];
   }
 
   /** Prints `getStack()` to stderr (or `stream`). */
@@ -211,12 +246,22 @@ export class Task<T = unknown> extends Future<T> implements Linked {
 
   /** The signal that aborts when this task is cancelled (a fresh one after `uncancel()` to 0). */
   get signal(): AbortSignal {
-    let controller = this._controller;
-    if (controller === undefined) {
-      controller = this._controller = new AbortController();
-      if (this._numCancelsRequested > 0) controller.abort(new CancelledError(this._pendingCancelMessage));
-    }
-    return controller.signal;
+    return signalOf(this);
+  }
+
+  /** @internal CancelContext: a task is its own. */
+  get _task(): Task<unknown> {
+    return this;
+  }
+
+  /** @internal CancelContext: nothing is around a task. */
+  get _outer(): null {
+    return null;
+  }
+
+  /** @internal CancelContext: what the task's signal must report when it is made after a cancel. */
+  _signalReason(): CancelledError | undefined {
+    return this._cancelReason;
   }
 
   /** `await using task = createTask(...)`: on scope exit, cancels the task and waits for it to unwind. */
@@ -242,56 +287,10 @@ export class Task<T = unknown> extends Future<T> implements Linked {
     return `task ${JSON.stringify(this.name)}`;
   }
 
-  /** @internal Records `waiter` as what this task awaits. */
-  _waitOn(waiter: Waiter): void {
-    const current = this._waiter;
-    if (current === null || current === waiter || current.done()) this._waiter = waiter;
-    else this.addWaiter(waiter);
+  /** @internal Debug mode: records where the task's code made its latest library await. */
+  _recordAwait(): void {
     // eslint-disable-next-line @typescript-eslint/unbound-method -- only the frame boundary, never called
-    if (this._loop._debug) this._awaitSite = captureStack(Task.prototype._waitOn);
-  }
-
-  /**
-   * @internal A tracked wait (see `TrackedWait`) that ended leaves `_moreWaiters` at once, by
-   * swapping the last entry into its slot, so the task does not keep finished waits alive.
-   */
-  _dropWaiter(waiter: TrackedWait): void {
-    const more = this._moreWaiters;
-    const slot = waiter._slot;
-    waiter._slot = -1;
-    // A stale slot (the list was dropped by cancel or finish since) names someone else: leave it.
-    if (more === undefined || slot < 0 || more[slot] !== waiter) return;
-    const last = more.pop() as Waiter;
-    if (last === waiter) return;
-    more[slot] = last;
-    if (isTracked(last)) last._slot = slot;
-  }
-
-  private addWaiter(waiter: Waiter): void {
-    let more = this._moreWaiters;
-    if (more === undefined) more = this._moreWaiters = [];
-    else if (more.length >= 16 && more.length >= 2 * (this.moreWaitersPruned ?? 0)) {
-      // Untracked waits (futures) are only dropped here: compact in place, amortised O(1) per add.
-      let kept = 0;
-      for (const w of more) {
-        if (w.done()) continue;
-        if (isTracked(w)) w._slot = kept;
-        more[kept++] = w;
-      }
-      more.length = kept;
-      this.moreWaitersPruned = kept;
-    }
-    if (isTracked(waiter)) {
-      waiter._owner = this;
-      waiter._slot = more.length;
-    }
-    more.push(waiter);
-  }
-
-  /** @internal Consumes the pending cancellation and returns the error to deliver. */
-  _takePendingCancel(): CancelledError {
-    this._mustCancel = false;
-    return new CancelledError(this._pendingCancelMessage);
+    this._awaitSite = captureStack(Task.prototype._recordAwait);
   }
 
   /** @internal */
@@ -331,22 +330,11 @@ export class Task<T = unknown> extends Future<T> implements Linked {
   private finish(): void {
     this._loop._tasks.delete(this);
     this._waiter = null;
-    if (this._moreWaiters !== undefined) this._moreWaiters = undefined; // (no new property on tasks that never had it)
+    // (no new property on tasks that never had them)
+    if (this._moreWaiters !== undefined) this._moreWaiters = undefined;
+    if (this._scopes !== undefined) this._scopes = undefined;
     this._mustCancel = false;
     this._fn = null;
-  }
-
-  private cancelWaiters(message: string | undefined): boolean {
-    let cancelled = false;
-    const waiter = this._waiter;
-    // Leave _waiter set: it may be a task that swallows the cancellation and must be cancelled again.
-    if (waiter !== null && waiter.cancel(message)) cancelled = true;
-    const more = this._moreWaiters;
-    if (more !== undefined) {
-      this._moreWaiters = undefined;
-      for (const w of more) if (w.cancel(message)) cancelled = true;
-    }
-    return cancelled;
   }
 }
 

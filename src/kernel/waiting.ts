@@ -4,10 +4,9 @@
  * explicit `{ signal }` option to the wait.
  */
 import { CancelledError } from "../errors.js";
-import { storage } from "./context.js";
-import { PENDING } from "./future.js";
-import type { Waiter } from "./future.js";
-import type { Task } from "./task.js";
+import { currentContext, type CancelContext } from "./scope.js";
+
+export { takePendingCancel } from "./scope.js";
 
 /** Options every blocking call accepts. */
 export interface WaitOptions {
@@ -15,18 +14,12 @@ export interface WaitOptions {
   signal?: AbortSignal | undefined;
 }
 
-/** The running (pending) task, if any. */
-export function runningTask(): Task<unknown> | undefined {
-  const task = storage.getStore();
-  return task !== undefined && task._state === PENDING ? task : undefined;
-}
-
 /**
- * If `task` has a cancellation that could not be delivered yet, consume it and return the error
- * the wait must fail with; asyncio delivers it at the next suspension point, and ours is here.
+ * The cancel context a wait started now belongs to: the innermost live scope of the running
+ * task, or the task itself; undefined outside any pending task.
  */
-export function takePendingCancel(task: Task<unknown> | undefined): CancelledError | null {
-  return task !== undefined && task._mustCancel ? task._takePendingCancel() : null;
+export function runningTask(): CancelContext | undefined {
+  return currentContext();
 }
 
 /** Validates the `signal` option. */
@@ -63,26 +56,4 @@ export function linkSignal(signal: AbortSignal, target: Abortable): () => void {
 /** The reason to fail with when a wait is cancelled by a task's `cancel(message)`. */
 export function cancelledError(message?: string): CancelledError {
   return new CancelledError(message);
-}
-
-/**
- * A wait that removes itself from its task's `_moreWaiters` when it ends (parked primitive waits,
- * sleeps): `_slot` is its index there (-1 when not listed), `_owner` the task.
- */
-export interface TrackedWait extends Waiter {
-  _owner: Task<unknown> | null;
-  _slot: number;
-}
-
-export function isTracked(waiter: Waiter): waiter is TrackedWait {
-  return typeof (waiter as Partial<TrackedWait>)._slot === "number";
-}
-
-/** Ends a tracked wait's listing in its task, if it has one. */
-export function unlistWait(waiter: TrackedWait): void {
-  const owner = waiter._owner;
-  if (owner !== null) {
-    waiter._owner = null;
-    owner._dropWaiter(waiter);
-  }
 }

@@ -22,7 +22,7 @@
  */
 import { inspect } from "node:util";
 import { checkSignal, runningTask, type WaitOptions } from "../kernel/waiting.js";
-import type { Task } from "../kernel/task.js";
+import type { CancelContext } from "../kernel/scope.js";
 import { Guard } from "./guard.js";
 import { Parked, PROCEED, refusal, type ParkKind } from "./parked.js";
 import { WaiterQueue } from "./waiterQueue.js";
@@ -119,7 +119,7 @@ export class Lock {
    * keeps its place in line). Returns null if taken at once, else a promise of the cancellation
    * that arrived meanwhile (undefined if none), to be thrown once the lock is held.
    */
-  _reacquire(task: Task<unknown> | undefined): Promise<unknown> | null {
+  _reacquire(task: CancelContext | undefined): Promise<unknown> | null {
     if (!this.held && this.handoff === null && this.waiters.isEmpty()) {
       this.held = true;
       return null;

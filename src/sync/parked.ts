@@ -1,42 +1,54 @@
 /**
- * A task parked in a primitive's `WaiterQueue`: the waiter the task registers (so `task.cancel()`
- * reaches it), the native promise it awaits, and the state machine that makes cancellation exact.
+ * A parked wait: the waiter a context holds (so a cancellation reaches it), the native promise the
+ * caller awaits, and the state machine that makes cancellation exact. Every library wait resumes
+ * through it: primitives' waits, sleeps (src/sleep.ts) and awaits of futures and tasks
+ * (src/kernel/futureWait.ts). One resume path, so one set of rules:
  *
- *   WAITING --wake()--> WOKEN --consume--> DONE      (the grant is the task's)
+ *   WAITING --wake()--> WOKEN --settle--> DONE   (the grant is the task's: resolved)
  *      |                  |
- *      |cancel/abort      |cancel/abort before the consume step ran
+ *      |fail/cancel       |cancel/abort before the settle step ran
  *      v                  v
- *    DONE (rejected)     LATE --consume--> DONE      (the primitive passes the grant on; throws)
+ *   FAILED --settle-->  LATE --settle--> DONE   (the primitive passes the grant on: rejected)
+ *      (rejected)
  *
- * A waker hands its grant (lock, permit, item, slot, notification) to a WOKEN node at once, so a
- * new caller can never barge past it. The task takes the grant in the node's consume step, which
- * runs one microtask later: woken nodes wait in one module-wide list that a single microtask
- * settles, so a burst of wake-ups costs one microtask, not a promise and a reaction per waiter.
- * If the task was cancelled in between (CPython's "cancelled after being woken" race, e.g.
- * `lock.release(); task.cancel()`), consume gives the grant to the next waiter and the call fails
- * with the CancelledError: either it happened, or you got cancelled and nothing changed.
+ * A waker hands its grant (lock, permit, item, slot, notification, timer, future outcome) to a
+ * WOKEN node at once, so a new caller can never barge in. The task takes the grant in the node's
+ * settle step, which runs in a microtask: woken and failed nodes wait in one module-wide list.
+ * Until that step, the wait is still the task's current await, so a cancellation that lands
+ * in between (CPython's "cancelled after being woken" race, `lock.release(); task.cancel()`)
+ * makes the wait fail with CancelledError and the grant goes to the next waiter: either it
+ * happened, or you got cancelled and nothing changed. A failure (a `{ signal }` abort, a queue
+ * shut down) is delivered through the same step, so a cancel that arrives after it still wins
+ * and is never lost.
+ *
+ * Settling is serialized across tasks: after resuming one task's wait, the next task's wait is
+ * settled in a later microtask, queued behind the first task's continuation. So a task resumed
+ * here runs its step (to its next await) before the next one resumes, as asyncio runs one task
+ * step at a time, and what that step does (cancel the other task, take its lock) lands before the
+ * other resumes.
  */
 import { inspect } from "node:util";
-import { CancelledError } from "../errors.js";
-import type { Task } from "../kernel/task.js";
-import { linkSignal, takePendingCancel, unlistWait, type TrackedWait } from "../kernel/waiting.js";
+import { cancellationOf, CancelledError } from "../errors.js";
+import { endWait, holdWait, lastWaitSeq, nextWaitSeq, takePendingCancel, type CancelContext, type HeldWait } from "../kernel/scope.js";
+import { linkSignal } from "../kernel/waiting.js";
 import { QueueNode, type WaiterQueue } from "./waiterQueue.js";
 
 export const WAITING = 0;
 export const WOKEN = 1;
 export const LATE = 2;
-export const DONE = 3;
-export type ParkedState = typeof WAITING | typeof WOKEN | typeof LATE | typeof DONE;
+export const FAILED = 3;
+export const DONE = 4;
+export type ParkedState = typeof WAITING | typeof WOKEN | typeof LATE | typeof FAILED | typeof DONE;
 
 /** Returned by `refusal()` when the call may proceed. */
 export const PROCEED: unique symbol = Symbol("proceed");
 
 /**
  * Why a blocking call must fail at the door, before touching the primitive: a cancellation the
- * task could not receive yet (delivered at its next library await), or an already aborted signal.
+ * context could not receive yet (delivered at its next library await), or an already aborted signal.
  */
-export function refusal(task: Task<unknown> | undefined, signal: AbortSignal | undefined): unknown {
-  const pending = takePendingCancel(task);
+export function refusal(ctx: CancelContext | undefined, signal: AbortSignal | undefined): unknown {
+  const pending = takePendingCancel(ctx);
   if (pending !== null) return pending;
   if (signal !== undefined && signal.aborted) return signal.reason;
   return PROCEED;
@@ -49,11 +61,26 @@ function capture(resolve: (value: never) => void, reject: (reason: unknown) => v
   nextReject = reject;
 }
 
+/** The most recently parked wait and its promise: how `waitFor(q.get(), t)` finds the wait it was handed. */
+let lastPromise: Promise<unknown> | null = null;
+let lastParked: Parked<unknown> | null = null;
+
+function remember(promise: Promise<unknown>, node: Parked<unknown>): void {
+  lastPromise = promise;
+  lastParked = node;
+}
+
+/** The wait behind `promise`, if it is the library wait started last and still pending. */
+export function parkedFor(promise: unknown): Parked<unknown> | null {
+  if (promise !== lastPromise || lastParked === null || lastParked._state === DONE) return null;
+  return lastParked;
+}
+
 /**
- * What a woken node's task receives, computed when the settle microtask runs: the primitive
- * takes its grant (or passes it on and throws the late cancellation). Shared module functions,
- * never closures. Without one, the promise resolves with the node itself and the awaiting code
- * settles it (Condition, Barrier).
+ * What a woken node's caller receives, computed in its settle step: the primitive takes its grant
+ * (or passes it on and throws the late cancellation). Shared module functions, never closures.
+ * Without one, the promise resolves with the node itself and the awaiting code settles it
+ * (Condition, Barrier).
  */
 export type Consume<V> = (node: Parked<V>) => unknown;
 
@@ -79,7 +106,7 @@ export function kindName(kind: ParkKind<never>, host: object): string {
   return typeof op === "string" ? op : op(host);
 }
 
-// Woken nodes waiting for the settle microtask, linked through `_next` (free once unqueued).
+// Woken and failed nodes waiting for their settle step, linked through `_next` (free once unqueued).
 let settleHead: Parked<unknown> | null = null;
 let settleTail: Parked<unknown> | null = null;
 let settleScheduled = false;
@@ -87,22 +114,25 @@ const RESOLVED = Promise.resolve();
 
 function settleWoken(): void {
   // Consume steps may wake further nodes (a semaphore's free permits, a queue's putters); they
-  // join the list and are settled in this same pass.
+  // join the list. Nodes of one task (or of none) settle in one pass; when the next node belongs
+  // to another task, the pass stops and goes on in a microtask queued behind the continuation
+  // just resumed, so that task's step runs first.
+  let resumed: unknown = null;
   for (let node = settleHead; node !== null; node = settleHead) {
+    const owner = node._owner;
+    if (owner !== null) {
+      const task = owner._task;
+      if (resumed !== null && task !== resumed) {
+        void RESOLVED.then(settleWoken);
+        return;
+      }
+      if (resumed !== task) task._stepSeq = lastWaitSeq();
+      resumed = task;
+    }
     settleHead = node._next as Parked<unknown> | null;
     if (settleHead === null) settleTail = null;
     node._next = null;
-    let result: unknown = node;
-    const consume = node._kind.consume as ((node: Parked<unknown>) => unknown) | null;
-    if (consume !== null) {
-      try {
-        result = consume(node);
-      } catch (error) {
-        node._reject(error);
-        continue;
-      }
-    }
-    node._resolve(result);
+    node._settleStep();
   }
   settleScheduled = false;
 }
@@ -117,19 +147,21 @@ function queueForSettling(node: Parked<unknown>): void {
   }
 }
 
-export class Parked<V = unknown> extends QueueNode implements TrackedWait {
+export class Parked<V = unknown> extends QueueNode implements HeldWait {
   /** @internal */ _state: ParkedState = WAITING;
   /** @internal What the waker handed over (an item), or what a putter carries. */
   _value: V | undefined = undefined;
-  /** @internal The cancellation to deliver once the grant is passed on (LATE, or shielded). */
+  /** @internal The failure to deliver: a LATE node's cancellation, a FAILED node's reason (or a shielded wait's cancel). */
   _error: unknown = undefined;
   /** @internal Set by `park()`. */
   _resolve: (value: unknown) => void = noop;
   /** @internal */ _reject: (reason: unknown) => void = noop;
   /** @internal */ _unlink: (() => void) | null = null;
-  /** @internal The task listing this wait among several (see TrackedWait). */
-  _owner: Task<unknown> | null = null;
+  /** @internal The context holding this wait until it settles (see HeldWait). */
+  _owner: CancelContext | null = null;
   /** @internal */ _slot = -1;
+  /** @internal When it started (see HeldWait). */
+  _seq = 0;
   /** @internal What kind of wait this is (report name, consume step, shielding). */
   readonly _kind: ParkKind<never>;
 
@@ -147,35 +179,48 @@ export class Parked<V = unknown> extends QueueNode implements TrackedWait {
     return kindName(this._kind, this.host);
   }
 
-  /** Waiter: done once consumed or failed (a LATE node still has to pass its grant on). */
+  /** Waiter: done once settled (a LATE node still has to pass its grant on). */
   done(): boolean {
     return this._state === DONE;
   }
 
-  /** Waiter: called by `task.cancel(message)`. */
+  /**
+   * Waiter: called by a cancellation of the context holding it. Until the settle step the wait is
+   * still the task's current await, so the cancellation is delivered here: it fails a waiting
+   * node, makes a woken one LATE, and replaces a failure that is not already a cancellation (a
+   * signal's abort reason), so a cancel is never accepted and then lost.
+   */
   cancel(message?: string): boolean {
-    return this.abort(new CancelledError(message));
-  }
-
-  /** Abortable: called when the `{ signal }` aborts. Returns whether the wait took the failure. */
-  abort(reason: unknown): boolean {
     const state = this._state;
     if (state === DONE) return false;
-    if (state === LATE || this._kind.shielded === true) {
-      // Keep the first cancellation of a LATE node; a shielded wait keeps the latest.
-      if (state !== LATE) this._error = reason;
+    if (this._kind.shielded === true) {
+      this._error = new CancelledError(message);
       return true;
     }
-    if (state === WOKEN) {
+    if (state === WAITING) this.fail(new CancelledError(message));
+    else if (state === WOKEN) {
       this._state = LATE;
-      this._error = reason;
-      return true;
-    }
-    this.fail(reason);
+      this._error = new CancelledError(message);
+    } else if (cancellationOf(this._error) === null) this._error = new CancelledError(message);
     return true;
   }
 
-  /** Hands the grant over: the node leaves its queue; its consume step runs in the settle microtask. */
+  /** Abortable: called when the `{ signal }` aborts. The first failure of a node is kept. */
+  abort(reason: unknown): void {
+    const state = this._state;
+    if (state === DONE) return;
+    if (this._kind.shielded === true) {
+      this._error = reason;
+      return;
+    }
+    if (state === WAITING) this.fail(reason);
+    else if (state === WOKEN) {
+      this._state = LATE;
+      this._error = reason;
+    }
+  }
+
+  /** Hands the grant over: the node leaves its queue; its consume step runs in the settle step. */
   wake(): void {
     this._list?.remove(this);
     this._state = WOKEN;
@@ -188,13 +233,22 @@ export class Parked<V = unknown> extends QueueNode implements TrackedWait {
     this.wake();
   }
 
-  /** Fails the wait (cancel before wake-up, shutdown, abort): leaves the queue, rejects. */
+  /** Fails the wait (cancel before wake-up, shutdown, abort): leaves the queue; rejects in the settle step. */
   fail(reason: unknown): void {
     this._list?.remove(this);
-    this._state = DONE;
-    this.detach();
-    this._reject(reason);
+    this._state = FAILED;
+    this._error = reason;
+    const unlink = this._unlink;
+    if (unlink !== null) {
+      this._unlink = null;
+      unlink();
+    }
+    this._onFail();
+    queueForSettling(this);
   }
+
+  /** @internal Hook for subclasses: a failed wait lets go of what it holds (a sleep's timer). */
+  _onFail(): void {}
 
   /**
    * Called by the primitive's consume step. Returns true if the grant is the task's (state
@@ -202,33 +256,63 @@ export class Parked<V = unknown> extends QueueNode implements TrackedWait {
    * throw `_error`).
    */
   settle(): boolean {
+    let late = this._state === LATE;
+    // A cancellation withdrawn by `uncancel()` before the task resumed is not delivered (asyncio
+    // clears `_must_cancel` when the count drops to zero).
+    if (late && this._owner !== null && this._owner._task._numCancelsRequested === 0 && this._error instanceof CancelledError) late = false;
     this.detach();
-    const late = this._state === LATE;
     this._state = DONE;
     return !late;
   }
 
-  /** Cuts the wait's links to its signal and to its task's list of waits: it has ended. */
+  /** @internal The settle step: rejects a failed node, else runs the kind's consume step. */
+  _settleStep(): void {
+    if (this._state === FAILED) {
+      this.detach();
+      this._state = DONE;
+      this._reject(this._error);
+      return;
+    }
+    const consume = this._kind.consume as ((node: Parked<unknown>) => unknown) | null;
+    if (consume === null) {
+      this._resolve(this);
+      return;
+    }
+    let result: unknown;
+    try {
+      result = consume(this);
+    } catch (error) {
+      this._reject(error);
+      return;
+    }
+    this._resolve(result);
+  }
+
+  /** Cuts the wait's links to its signal and to the context holding it: it has ended. */
   private detach(): void {
     const unlink = this._unlink;
     if (unlink !== null) {
       this._unlink = null;
       unlink();
     }
-    unlistWait(this);
+    endWait(this);
   }
 
   /**
-   * Queues the node and links it to the task and the signal; returns the promise the caller
+   * Queues the node and links it to its context and the signal; returns the promise the caller
    * awaits: the consume step's result (R), or the node itself when there is no consume step.
    */
-  park<R = this>(queue: WaiterQueue<this>, task: Task<unknown> | undefined, signal: AbortSignal | undefined): Promise<R> {
+  park<R = this>(queue: WaiterQueue<this> | null, ctx: CancelContext | undefined, signal: AbortSignal | undefined): Promise<R> {
     const promise = new Promise<R>(capture);
     this._resolve = nextResolve as (value: unknown) => void;
     this._reject = nextReject as (reason: unknown) => void;
-    queue.push(this);
+    if (queue !== null) queue.push(this);
     if (signal !== undefined) this._unlink = linkSignal(signal, this);
-    if (task !== undefined) task._waitOn(this);
+    if (ctx !== undefined) {
+      this._seq = nextWaitSeq();
+      holdWait(ctx, this);
+      remember(promise, this as Parked<unknown>);
+    }
     return promise;
   }
 

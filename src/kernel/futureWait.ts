@@ -1,0 +1,74 @@
+/**
+ * A task awaiting a Future (or a Task): a parked wait like any other, so it resumes through the
+ * same settle step. Awaiting makes the future what the task waits on, as asyncio's Task does with
+ * its `_fut_waiter`: cancelling the task cancels the future (an awaited task is cancelled in
+ * turn), and a cancel that lands after the future completed but before the task resumed makes the
+ * await throw CancelledError; the future keeps its outcome.
+ */
+import { Parked, WAITING, type ParkKind } from "../sync/parked.js";
+import type { CancelContext } from "./scope.js";
+
+/** The part of Future this wait uses (a structural type: no import cycle with future.ts). */
+export interface Awaitable {
+  cancel(message?: string): boolean;
+  _addListener(listener: () => void): void;
+  /** The outcome, as `result()` gives it (throws the exception or the CancelledError). */
+  _outcome(): unknown;
+  describe(): string;
+}
+
+type OnFulfilled = ((value: unknown) => unknown) | null | undefined;
+type OnRejected = ((reason: unknown) => unknown) | null | undefined;
+
+function consumeOutcome(node: Parked<unknown>): unknown {
+  const wait = node as FutureWait;
+  const late = !wait.settle();
+  // Settled and delivered as a native `then` would: the handler's return value (or throw) is the
+  // outcome of the promise `then()` returned.
+  let value: unknown;
+  try {
+    if (late) throw wait._error;
+    value = wait.host._outcome();
+  } catch (error) {
+    const onRejected = wait.onRejected;
+    if (typeof onRejected !== "function") throw error;
+    return onRejected(error);
+  }
+  const onFulfilled = wait.onFulfilled;
+  return typeof onFulfilled === "function" ? onFulfilled(value) : value;
+}
+
+const AWAIT: ParkKind<unknown> = { op: "await", consume: consumeOutcome };
+
+function wakeWaits(this: FutureWait): void {
+  if (this._state === WAITING) this.wake();
+}
+
+export class FutureWait extends Parked<unknown> {
+  declare readonly host: Awaitable;
+
+  constructor(
+    future: Awaitable,
+    readonly onFulfilled: OnFulfilled,
+    readonly onRejected: OnRejected,
+  ) {
+    super(future, AWAIT);
+  }
+
+  /** Starts the wait in `ctx`; returns the promise `then()` hands back. */
+  start<R>(ctx: CancelContext): Promise<R> {
+    const promise = this.park<R>(null, ctx, undefined);
+    this.host._addListener(wakeWaits.bind(this));
+    return promise;
+  }
+
+  /** Cancelling the wait cancels the future, as asyncio cancels `_fut_waiter`; a done future's outcome arrived too late. */
+  override cancel(message?: string): boolean {
+    if (this._state === WAITING) return this.host.cancel(message);
+    return super.cancel(message);
+  }
+
+  override describe(): string {
+    return this.host.describe();
+  }
+}
