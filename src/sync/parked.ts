@@ -311,7 +311,7 @@ export class Parked<V = unknown> extends QueueNode implements HeldWait {
     if (ctx !== undefined) {
       this._seq = nextWaitSeq();
       holdWait(ctx, this);
-      remember(promise, this as Parked<unknown>);
+      remember(promise, this);
     }
     return promise;
   }
