@@ -96,6 +96,8 @@ export class Loop implements ClockHost {
   /** @internal Pending tasks, in creation order. */ readonly _tasks = new TaskList<Task<unknown>>();
   /** @internal */ _exceptionHandler: ExceptionHandler | null = null;
   /** @internal */ _closing = false;
+  /** @internal Counts the loop's batches: a task resumed in this one is still in the step it resumed for (see Task.cancel). */
+  _epoch = 0;
   /** @internal Called when run() finishes with this loop (default executor shutdown, reports). */
   readonly _closeHooks: Array<() => Promise<void> | void> = [];
 
@@ -314,6 +316,7 @@ export class Loop implements ClockHost {
 
   /** @internal Runs the callbacks that were ready when the batch began. */
   _runReady(): void {
+    this._epoch++;
     const batch = this.beginBatch();
     const previous = enterCallbacks(this);
     const n = batch.length;

@@ -56,6 +56,7 @@ export function taskStartedBy(callback: unknown, arg: unknown): Task<unknown> | 
 // storage.getStore() there is this task: no closure and no async wrapper per task.
 function startBody(task: Task<unknown>): void {
   task._stepSeq = lastWaitSeq();
+  task._resumeEpoch = task._loop._epoch;
   const fn = task._fn as () => unknown;
   task._fn = null;
   let result: unknown;
@@ -115,6 +116,13 @@ export class Task<T = unknown> extends Future<T> implements Linked, CancelContex
   /** @internal */ _numCancelsRequested = 0;
   /** @internal The wait stamp when the task last resumed from a library wait or started (see scope.ts). */
   _stepSeq = 0;
+  /** @internal The loop batch in which the task last resumed from a library wait or started. */
+  _resumeEpoch = -1;
+  /**
+   * @internal The pending cancellation came from elsewhere while the task was still in the step
+   * it had just resumed for: if that step returns, the task keeps its result (see `_succeed`).
+   */
+  declare _softCancel: boolean | undefined;
   /** @internal What the task awaits now (asyncio's `_fut_waiter`), outside any scope. */
   _waiter: Waiter | null = null;
   /** @internal Other library awaits in flight at once (e.g. inside Promise.all). */
@@ -186,6 +194,8 @@ export class Task<T = unknown> extends Future<T> implements Linked, CancelContex
     if (cancelWaits(this, message)) return true;
     this._mustCancel = true;
     this._pendingCancelMessage = message;
+    const soft = this._resumeEpoch === this._loop._epoch && currentContextTask() !== this;
+    if (soft || this._softCancel !== undefined) this._softCancel = soft;
     return true;
   }
 
@@ -297,8 +307,15 @@ export class Task<T = unknown> extends Future<T> implements Linked, CancelContex
   _succeed(value: unknown): void {
     if (this._mustCancel) {
       this._mustCancel = false;
-      this._finishCancelled(new CancelledError(this._pendingCancelMessage));
-      return;
+      if (this._softCancel === true) {
+        // Cancelled from elsewhere while still in the step it had resumed for, and that step
+        // returned: asyncio runs a step atomically, so there the task would have finished first
+        // and cancel() found it done. It keeps its result; the request is withdrawn.
+        this._numCancelsRequested--;
+      } else {
+        this._finishCancelled(new CancelledError(this._pendingCancelMessage));
+        return;
+      }
     }
     this.finish();
     this._result = value as T;

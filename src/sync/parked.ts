@@ -126,7 +126,10 @@ function settleWoken(): void {
         void RESOLVED.then(settleWoken);
         return;
       }
-      if (resumed !== task) task._stepSeq = lastWaitSeq();
+      if (resumed !== task) {
+        task._stepSeq = lastWaitSeq();
+        task._resumeEpoch = task._loop._epoch;
+      }
       resumed = task;
     }
     settleHead = node._next as Parked<unknown> | null;
@@ -257,9 +260,23 @@ export class Parked<V = unknown> extends QueueNode implements HeldWait {
    */
   settle(): boolean {
     let late = this._state === LATE;
-    // A cancellation withdrawn by `uncancel()` before the task resumed is not delivered (asyncio
-    // clears `_must_cancel` when the count drops to zero).
-    if (late && this._owner !== null && this._owner._task._numCancelsRequested === 0 && this._error instanceof CancelledError) late = false;
+    const owner = this._owner;
+    if (owner !== null) {
+      if (!late) {
+        // A cancel that found nothing to cancel (what this waits on was finishing, or the task
+        // was between steps) is delivered here, at the resume point, as Task.__step does with
+        // `_must_cancel`.
+        const pending = takePendingCancel(owner);
+        if (pending !== null) {
+          late = true;
+          this._error = pending;
+        }
+      } else if (owner._task._numCancelsRequested === 0 && this._error instanceof CancelledError) {
+        // A cancellation withdrawn by `uncancel()` before the task resumed is not delivered
+        // (asyncio clears `_must_cancel` when the count drops to zero).
+        late = false;
+      }
+    }
     this.detach();
     this._state = DONE;
     return !late;
@@ -268,9 +285,10 @@ export class Parked<V = unknown> extends QueueNode implements HeldWait {
   /** @internal The settle step: rejects a failed node, else runs the kind's consume step. */
   _settleStep(): void {
     if (this._state === FAILED) {
+      const pending = this._owner !== null ? takePendingCancel(this._owner) : null;
       this.detach();
       this._state = DONE;
-      this._reject(this._error);
+      this._reject(pending ?? this._error);
       return;
     }
     const consume = this._kind.consume as ((node: Parked<unknown>) => unknown) | null;
