@@ -5,7 +5,7 @@
  * the URL of tsx's API when the parent runs under tsx (registered before a .ts module is imported).
  */
 import { handleJob, setTsxApi, type Reply } from "./runtime.js";
-import { replyForThrown, type JobMessage, type ReplyMessage } from "./wire.js";
+import { sendReply, type JobMessage, type Post } from "./wire.js";
 
 setTsxApi(process.argv[2] !== undefined && process.argv[2] !== "" ? process.argv[2] : null);
 
@@ -17,14 +17,11 @@ function onSendError(error: Error | null): void {
   if (error !== null) process.exitCode = 1;
 }
 
-const reply: Reply = (message: ReplyMessage): void => {
-  try {
-    send(message, undefined, undefined, onSendError);
-  } catch (error) {
-    const why = new TypeError(`the job's result could not be sent back from the worker: ${(error as Error).message}`, { cause: error });
-    send(replyForThrown(why), undefined, undefined, onSendError);
-  }
+const post: Post = (message) => {
+  send(message, undefined, undefined, onSendError);
 };
+
+const reply: Reply = (message, transferList) => sendReply(post, message, transferList);
 
 process.on("message", (message: JobMessage) => handleJob(message, reply));
 // The pool owns this process: when the channel closes (pool shut down or parent gone), leave.

@@ -1,0 +1,168 @@
+// Executors under faults: values that cannot cross back from a worker, cancel storms, workers that
+// die between jobs, and workers whose pool's process is gone. Each test names the fault it stages.
+/* eslint-disable @typescript-eslint/only-throw-error, @typescript-eslint/prefer-promise-reject-errors -- jobs throw non-Errors on purpose */
+import { strict as assert } from "node:assert";
+import { after, describe, it } from "node:test";
+import { ProcessPoolExecutor, run, ThreadPoolExecutor, WorkerDiedError, type Executor } from "../src/index.js";
+
+const T = { timeout: 10_000 };
+
+/** Which worker ran a job: the same string means the same thread of the same process. */
+async function whoAmI(): Promise<string> {
+  const { threadId } = await import("node:worker_threads");
+  return `${process.pid}/${threadId}`;
+}
+
+const pools: Array<[string, () => Executor]> = [
+  ["ThreadPoolExecutor", () => new ThreadPoolExecutor({ maxWorkers: 1 })],
+  ["ProcessPoolExecutor", () => new ProcessPoolExecutor({ maxWorkers: 1 })],
+];
+
+for (const [kind, makePool] of pools) {
+  describe(`${kind} values that cannot be sent back`, () => {
+    const pool = makePool();
+    after(() => pool.shutdown());
+
+    /** Runs a job that must fail alone, then checks the worker that ran it serves the next job. */
+    async function failsAlone(job: () => unknown): Promise<Error> {
+      const before = await pool.submit(whoAmI);
+      let caught: unknown = undefined;
+      try {
+        await pool.submit(job);
+        assert.fail("the job should have failed");
+      } catch (error) {
+        caught = error;
+      }
+      assert.ok(caught instanceof Error, `not an Error: ${typeof caught}`);
+      assert.ok(!(caught instanceof WorkerDiedError), `the worker died: ${caught.message}`);
+      assert.equal(await pool.submit(whoAmI), before, "the job's worker was replaced");
+      return caught;
+    }
+
+    it(`${kind} a thrown null-prototype object that cannot be cloned fails its job alone, keeping what can be carried`, T, async () => {
+      await run(async () => {
+        const error = await failsAlone(() => {
+          const thrown = Object.create(null) as Record<string, unknown>;
+          thrown.code = "E_NULL";
+          thrown.callback = () => 1;
+          throw thrown;
+        });
+        assert.match(error.message, /the job threw an object with a null prototype, which could not be sent back from the worker/);
+        assert.match(error.message, /could not be cloned/);
+        assert.equal((error as Error & { code?: unknown }).code, "E_NULL");
+        assert.equal("callback" in error, false);
+      });
+    });
+
+    it(`${kind} a thrown function, symbol, object with a throwing toString, or trapping Proxy fails its job alone`, T, async () => {
+      await run(async () => {
+        const cases: Array<[() => unknown, RegExp]> = [
+          [
+            () => {
+              throw function named(): void {};
+            },
+            /the job threw function named, which could not be sent back/,
+          ],
+          [
+            () => {
+              throw Symbol("mark");
+            },
+            /the job threw Symbol\(mark\), which could not be sent back/,
+          ],
+          [
+            () => {
+              throw {
+                toString(): string {
+                  throw new Error("no string");
+                },
+              };
+            },
+            /the job threw a plain object, which could not be sent back/,
+          ],
+          [
+            () => {
+              throw new Proxy(
+                {},
+                {
+                  get(): never {
+                    throw new Error("trap");
+                  },
+                  ownKeys(): never {
+                    throw new Error("trap");
+                  },
+                  getPrototypeOf(): never {
+                    throw new Error("trap");
+                  },
+                },
+              );
+            },
+            /the job threw .*, which could not be sent back/,
+          ],
+          [() => Promise.reject(Object.assign(Object.create(null) as object, { f: () => 1 })), /null prototype, which could not be sent back/],
+        ];
+        for (const [job, message] of cases) {
+          const error = await failsAlone(job);
+          assert.match(error.message, message);
+        }
+      });
+    });
+
+    it(`${kind} an Error whose name, message, stack, property or cause cannot be converted fails its job alone`, T, async () => {
+      await run(async () => {
+        const badName = await failsAlone(() => {
+          const error = new RangeError("named oddly");
+          (error as { name: unknown }).name = Object.create(null);
+          throw error;
+        });
+        assert.equal(badName.message, "named oddly");
+        const badMessage = await failsAlone(() => {
+          const error = new Error("x");
+          Object.defineProperty(error, "message", { value: Symbol("m") }); // stack formatting throws on it
+          throw error;
+        });
+        assert.match(badMessage.message, /Symbol\(m\)/);
+        const badProperty = await failsAlone(() => {
+          const error = new TypeError("with a getter");
+          Object.defineProperty(error, "code", {
+            enumerable: true,
+            get(): never {
+              throw Object.create(null);
+            },
+          });
+          throw error;
+        });
+        assert.equal(badProperty.name, "TypeError");
+        assert.equal(badProperty.message, "with a getter");
+        const badCause = await failsAlone(() => {
+          throw new Error("outer", { cause: Object.assign(Object.create(null) as object, { f: () => 1 }) });
+        });
+        assert.equal(badCause.message, "outer");
+        assert.match(String((badCause.cause as Error).message), /null prototype, which could not be sent back/);
+      });
+    });
+
+    it(`${kind} a result that cannot be sent back fails its job alone with an error that says so`, T, async () => {
+      await run(async () => {
+        const results: Array<() => unknown> = [
+          () => () => 1,
+          () => Symbol("result"),
+          () => Object.assign(Object.create(null) as object, { f: () => 1 }),
+          () => ({
+            get bad(): never {
+              throw Object.assign(Object.create(null) as object, { f: () => 1 });
+            },
+          }),
+          () => ({
+            get then(): never {
+              throw new Error("then getter");
+            },
+          }),
+        ];
+        for (const job of results) {
+          const error = await failsAlone(job);
+          assert.match(error.message, /result could not be sent back from the worker|then getter/);
+        }
+      });
+    });
+  });
+}
