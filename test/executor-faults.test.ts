@@ -3,7 +3,7 @@
 /* eslint-disable @typescript-eslint/only-throw-error, @typescript-eslint/prefer-promise-reject-errors -- jobs throw non-Errors on purpose */
 import { strict as assert } from "node:assert";
 import { after, describe, it } from "node:test";
-import { ProcessPoolExecutor, run, ThreadPoolExecutor, WorkerDiedError, type Executor } from "../src/index.js";
+import { ExceptionGroup, ProcessPoolExecutor, run, sleep, taskGroup, ThreadPoolExecutor, WorkerDiedError, type Executor } from "../src/index.js";
 
 const T = { timeout: 10_000 };
 
@@ -162,6 +162,91 @@ for (const [kind, makePool] of pools) {
           const error = await failsAlone(job);
           assert.match(error.message, /result could not be sent back from the worker|then getter/);
         }
+      });
+    });
+  });
+}
+
+/** Pools that count the workers they start. */
+class CountingThreadPool extends ThreadPoolExecutor {
+  spawned = 0;
+  protected override _spawn(): ReturnType<ThreadPoolExecutor["_spawn"]> {
+    this.spawned++;
+    return super._spawn();
+  }
+}
+class CountingProcessPool extends ProcessPoolExecutor {
+  spawned = 0;
+  protected override _spawn(): ReturnType<ProcessPoolExecutor["_spawn"]> {
+    this.spawned++;
+    return super._spawn();
+  }
+}
+
+const counting: Array<[string, () => CountingThreadPool | CountingProcessPool]> = [
+  ["ThreadPoolExecutor", () => new CountingThreadPool({ maxWorkers: 2 })],
+  ["ProcessPoolExecutor", () => new CountingProcessPool({ maxWorkers: 2 })],
+];
+
+for (const [kind, makePool] of counting) {
+  describe(`${kind} cancel storms`, () => {
+    it(`${kind} cancelling 1,000 running and queued jobs in submission order starts no worker per cancel`, T, async () => {
+      await run(async () => {
+        await using pool = makePool();
+        const jobs = Array.from({ length: 1000 }, () =>
+          pool.submit(() => {
+            for (;;);
+          }),
+        );
+        assert.equal(pool.statistics().running, 2);
+        assert.equal(pool.spawned, 2);
+        for (const job of jobs) assert.equal(job.cancel(), true);
+        assert.equal(pool.spawned, 2, "a cancel started a replacement worker");
+        assert.deepEqual(pool.statistics(), { workers: 0, idle: 0, running: 0, queued: 0, shutdown: false });
+        assert.equal(await pool.submit((x: number) => x * 2, 21), 42);
+        assert.ok(pool.spawned <= 3, `${pool.spawned} workers started`);
+        for (const job of jobs) assert.ok(job.cancelled());
+      });
+    });
+
+    it(`${kind} a failing task group cancels 1,000 tasks awaiting jobs without starting a worker per cancel`, T, async () => {
+      await run(async () => {
+        await using pool = makePool();
+        const boom = new Error("boom");
+        await assert.rejects(
+          taskGroup(async (tg) => {
+            for (let i = 0; i < 1000; i++) {
+              void tg.createTask(() =>
+                pool.submit(() => {
+                  for (;;);
+                }),
+              );
+            }
+            await sleep(0);
+            assert.equal(pool.statistics().running, 2);
+            throw boom;
+          }),
+          (error: ExceptionGroup) => error.exceptions[0] === boom,
+        );
+        assert.equal(pool.spawned, 2, "a cancel started a replacement worker");
+        assert.equal(await pool.submit(() => "after"), "after");
+      });
+    });
+
+    it(`${kind} the jobs left queued after a cancel storm all run, on replacement workers`, T, async () => {
+      await run(async () => {
+        await using pool = makePool();
+        const spinners = [0, 1].map(() =>
+          pool.submit(() => {
+            for (;;);
+          }),
+        );
+        const doomed = Array.from({ length: 100 }, () => pool.submit(() => "never"));
+        const kept = Array.from({ length: 10 }, (_, i) => pool.submit((me: number) => me, i));
+        for (const job of [...spinners, ...doomed]) job.cancel();
+        assert.equal(pool.statistics().queued, 10);
+        assert.deepEqual(await Promise.all(kept), Array.from({ length: 10 }, (_, i) => i));
+        assert.ok(pool.spawned <= 4, `${pool.spawned} workers started`);
       });
     });
   });

@@ -8,8 +8,11 @@
  * - Each worker runs one job at a time; when it replies, it takes the next live queued job at
  *   once (before the finished job's future settles), so a busy pool never waits on the loop.
  * - Cancelling a queued job leaves a dead entry in the queue, skipped when reached (O(1) cancel).
- *   Cancelling a running job terminates its worker (the only way to stop synchronous code) and
- *   a new worker takes the next queued job. A worker that dies fails only the job it ran.
+ *   Cancelling a running job terminates its worker (the only way to stop synchronous code); a
+ *   new worker for the next queued job starts in a later turn of Node's loop (see _onCancel).
+ *   A worker that dies fails only the job it ran.
+ * - FIFO: while jobs are queued, a new job queues behind them, even when a worker slot is free
+ *   (a replacement is then on its way: queued > 0 implies a full pool or a refill scheduled).
  * - Idle workers are unref'd, so a pool nobody shut down does not keep the process alive;
  *   a worker with a job keeps it alive.
  */
@@ -71,6 +74,10 @@ const SHUTTING_DOWN = 1;
 const CLOSED = 2;
 
 const NO_ARGS: unknown[] = [];
+
+function refillLater(pool: Executor): void {
+  pool._refillNow();
+}
 
 /**
  * The Future of one job: `cancel()` also drops the job from the queue or stops it in its worker.
@@ -145,6 +152,7 @@ export abstract class Executor {
   private state: typeof OPEN | typeof SHUTTING_DOWN | typeof CLOSED = OPEN;
   private closing: Promise<void> | null = null;
   private drainWaiters: Array<() => void> = [];
+  private refillScheduled = false;
 
   protected constructor(kind: string, options: ExecutorOptions | undefined, defaultWorkers: number) {
     const where = `new ${kind}()`;
@@ -280,7 +288,7 @@ export abstract class Executor {
   _submitWork(loop: Loop, work: WorkDef, args: unknown[]): Future<unknown> {
     const future = new ExecutorFuture<unknown>(loop, this, work, args);
     future._transfer = takeTransfers(args);
-    const worker = this.idle.pop() ?? this.spawnIfRoom(future);
+    const worker = this.queued > 0 ? null : (this.idle.pop() ?? this.spawnIfRoom(future));
     if (worker === null) {
       if (!future.done()) {
         this.queue.push(future);
@@ -334,14 +342,26 @@ export abstract class Executor {
       this.queued--; // its queue entry is skipped when reached
       future._args = NO_ARGS;
     } else {
-      // Synchronous code cannot be interrupted: terminate the worker, start a fresh one if needed.
+      // Synchronous code cannot be interrupted: terminate the worker. Its replacement starts in a
+      // later turn, for the jobs still queued then: cancels come in storms (a task group failing,
+      // a caller cancelling its jobs in submission order), and a worker started here for the next
+      // queued job would be killed again by the next cancel, each start blocking the loop.
       future._worker = null;
       worker.job = null;
       this.running--;
       this.retire(worker);
-      this.refill();
+      if (this.queued > 0 && !this.refillScheduled) {
+        this.refillScheduled = true;
+        setImmediate(refillLater, this);
+      }
     }
     this.maybeClose();
+  }
+
+  /** @internal The refill scheduled by a cancel. */
+  _refillNow(): void {
+    this.refillScheduled = false;
+    this.refill();
   }
 
   private checkOpen(where: string): void {
