@@ -3,7 +3,7 @@
 /* eslint-disable @typescript-eslint/only-throw-error, @typescript-eslint/prefer-promise-reject-errors -- jobs throw non-Errors on purpose */
 import { strict as assert } from "node:assert";
 import { after, describe, it } from "node:test";
-import { ExceptionGroup, ProcessPoolExecutor, run, sleep, taskGroup, ThreadPoolExecutor, WorkerDiedError, type Executor } from "../src/index.js";
+import { ExceptionGroup, ProcessPoolExecutor, run, sleep, taskGroup, ThreadPoolExecutor, transfer, WorkerDiedError, type Executor } from "../src/index.js";
 
 const T = { timeout: 10_000 };
 
@@ -251,3 +251,67 @@ for (const [kind, makePool] of counting) {
     });
   });
 }
+
+describe("jobs sent to a worker that died before taking them", () => {
+  it("ProcessPoolExecutor a job submitted in the same tick as its idle worker was SIGKILLed runs on a fresh worker", T, async () => {
+    await run(async () => {
+      await using pool = new ProcessPoolExecutor({ maxWorkers: 1 });
+      for (let round = 0; round < 5; round++) {
+        const pid = await pool.submit(() => process.pid);
+        process.kill(pid, "SIGKILL"); // the pool hears of it only later, from the 'exit' event
+        const next = await pool.submit(() => process.pid);
+        assert.notEqual(next, pid);
+      }
+      // A job that kills its own worker still fails, once: it was taken.
+      await assert.rejects(pool.submit(() => process.kill(process.pid, "SIGKILL")), { name: "WorkerDiedError", signal: "SIGKILL" });
+    });
+  });
+
+  it("ThreadPoolExecutor a job handed to a worker that dies of an uncaught exception before taking it runs on a fresh worker", T, async () => {
+    await run(async () => {
+      await using pool = new ThreadPoolExecutor({ maxWorkers: 1 });
+      for (let round = 0; round < 5; round++) {
+        const gate = new Int32Array(new SharedArrayBuffer(4));
+        // The job returns; right after its reply, its thread blocks (a microtask) until the next job
+        // has been sent to it, then dies of an uncaught exception before it could read that job.
+        const first = await pool.submit((g: Int32Array) => {
+          queueMicrotask(() => {
+            Atomics.wait(g, 0, 0);
+            throw new Error("late");
+          });
+          return "first";
+        }, gate);
+        assert.equal(first, "first");
+        const next = pool.submit(() => "next");
+        Atomics.store(gate, 0, 1);
+        Atomics.notify(gate, 0);
+        assert.equal(await next, "next");
+      }
+      await assert.rejects(pool.submit(() => process.exit(4)), { name: "WorkerDiedError", exitCode: 4 });
+    });
+  });
+
+  it("ThreadPoolExecutor a job with transferred buffers whose worker died before taking it fails, saying why", T, async () => {
+    await run(async () => {
+      await using pool = new ThreadPoolExecutor({ maxWorkers: 1 });
+      const gate = new Int32Array(new SharedArrayBuffer(4));
+      await pool.submit((g: Int32Array) => {
+        queueMicrotask(() => {
+          Atomics.wait(g, 0, 0);
+          throw new Error("late");
+        });
+      }, gate);
+      const bytes = new Uint8Array(8);
+      const next = pool.submit((b: Uint8Array) => b.length, transfer(bytes));
+      Atomics.store(gate, 0, 1);
+      Atomics.notify(gate, 0);
+      await assert.rejects(next, (error: WorkerDiedError) => {
+        assert.ok(error instanceof WorkerDiedError);
+        assert.match(error.message, /before it took this job/);
+        assert.match(error.message, /transferred/);
+        return true;
+      });
+      assert.equal(await pool.submit(() => "usable"), "usable");
+    });
+  });
+});

@@ -1,9 +1,12 @@
 /**
  * Entry point of a ProcessPoolExecutor worker process (started once with an IPC channel using
  * advanced serialization, so values are structured-cloned; reused for many jobs). Emitted as
- * dist/executors/processWorker.js; from source, bundled to JavaScript (see entry.ts). argv[2] is
- * the URL of tsx's API when the parent runs under tsx (registered before a .ts module is imported).
+ * dist/executors/processWorker.js; from source, bundled to JavaScript (see entry.ts).
+ *
+ * argv[2]: the URL of tsx's API when the parent runs under tsx (registered before a .ts module is
+ * imported), else "". argv[3]: the file descriptor to count received jobs in (receipts.ts), else "".
  */
+import { writeSync } from "node:fs";
 import { handleJob, setTsxApi, type Reply } from "./runtime.js";
 import { sendReply, type JobMessage, type Post } from "./wire.js";
 
@@ -23,6 +26,26 @@ const post: Post = (message) => {
 
 const reply: Reply = (message, transferList) => sendReply(post, message, transferList);
 
-process.on("message", (message: JobMessage) => handleJob(message, reply));
+let receiptsFd = process.argv[3] !== undefined && process.argv[3] !== "" ? Number(process.argv[3]) : -1;
+const receipt = Buffer.alloc(4);
+let received = 0;
+
+/** Records that a job message arrived, before running it: it survives this process's death. */
+function noteReceipt(): void {
+  if (receiptsFd < 0) return;
+  receipt.writeInt32LE(++received, 0);
+  try {
+    writeSync(receiptsFd, receipt, 0, 4, 0);
+  } catch {
+    // A job closed the descriptor. The pool may then take a job this process received for one it
+    // did not, and run it again, only if this process dies before replying to it.
+    receiptsFd = -1;
+  }
+}
+
+process.on("message", (message: JobMessage) => {
+  noteReceipt();
+  handleJob(message, reply);
+});
 // The pool owns this process: when the channel closes (pool shut down or parent gone), leave.
 process.on("disconnect", () => process.exit(0));
