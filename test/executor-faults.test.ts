@@ -2,7 +2,14 @@
 // die between jobs, and workers whose pool's process is gone. Each test names the fault it stages.
 /* eslint-disable @typescript-eslint/only-throw-error, @typescript-eslint/prefer-promise-reject-errors -- jobs throw non-Errors on purpose */
 import { strict as assert } from "node:assert";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { after, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
 import { ExceptionGroup, ProcessPoolExecutor, run, sleep, taskGroup, ThreadPoolExecutor, transfer, WorkerDiedError, type Executor } from "../src/index.js";
 
 const T = { timeout: 10_000 };
@@ -314,4 +321,59 @@ describe("jobs sent to a worker that died before taking them", () => {
       assert.equal(await pool.submit(() => "usable"), "usable");
     });
   });
+});
+
+describe("ProcessPoolExecutor workers die with the pool's process", () => {
+  const fixture = fileURLToPath(new URL("./fixtures/orphan-pool.ts", import.meta.url));
+
+  /** Whether `pid` is a live process: a zombie (killed, not yet reaped by its new parent) is not. */
+  function alive(pid: number): boolean {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return false;
+    }
+    try {
+      return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+    } catch {
+      return true; // no /proc (not Linux): kill(pid, 0) is all we know
+    }
+  }
+
+  const ends: Array<[how: string, mode: string]> = [
+    ["exits (process.exit)", "exit"],
+    ["dies of an uncaught exception", "throw"],
+    ["is killed with SIGKILL", "wait"],
+  ];
+  for (const [how, mode] of ends) {
+    it(`ProcessPoolExecutor workers spinning in CPU loops die when the pool's process ${how}`, { timeout: 20_000 }, async () => {
+      const dir = mkdtempSync(join(tmpdir(), "asyncio-ts-orphans-"));
+      const parent = spawn(process.execPath, ["--import", "tsx", fixture, mode, dir], { stdio: ["ignore", "pipe", "inherit"] });
+      const exited = once(parent, "exit");
+      let pids: number[] = [];
+      try {
+        const [line] = (await once(createInterface({ input: parent.stdout }), "line")) as [string];
+        pids = JSON.parse(line) as number[];
+        assert.equal(pids.length, 2);
+        assert.ok(pids.every(alive), "the workers should spin before the pool's process ends");
+        if (mode === "wait") parent.kill("SIGKILL");
+        const [code, signal] = (await exited) as [number | null, string | null];
+        assert.deepEqual([code, signal], mode === "exit" ? [0, null] : mode === "throw" ? [1, null] : [null, "SIGKILL"]);
+        // The bound is generous: a worker notices within a quarter of a second.
+        const deadline = Date.now() + 5000;
+        while (pids.some(alive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+        assert.deepEqual(pids.filter(alive), [], "workers outlived the pool's process");
+      } finally {
+        parent.kill("SIGKILL");
+        for (const pid of pids) {
+          try {
+            process.kill(pid, "SIGKILL"); // a failed run must not leave CPU loops behind
+          } catch {
+            // gone
+          }
+        }
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
 });

@@ -39,8 +39,8 @@ class ProcessWorker implements PoolWorker {
     const { file, execArgv } = processSetup();
     const receipts = ReceiptFile.create();
     try {
-      // argv: [tsx API URL, receipts fd] (processWorker.ts reads them)
-      this.child = fork(file, [tsxApi() ?? "", receipts !== null ? String(RECEIPTS_FD) : ""], {
+      // argv: [tsx API URL, receipts fd, the pool's pid] (processWorker.ts reads them)
+      this.child = fork(file, [tsxApi() ?? "", receipts !== null ? String(RECEIPTS_FD) : "", String(process.pid)], {
         serialization: "advanced",
         execArgv: options.execArgv ?? execArgv,
         stdio: receipts !== null ? ["inherit", "inherit", "inherit", "ipc", receipts.fd] : ["inherit", "inherit", "inherit", "ipc"],

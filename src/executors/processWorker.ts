@@ -5,9 +5,11 @@
  *
  * argv[2]: the URL of tsx's API when the parent runs under tsx (registered before a .ts module is
  * imported), else "". argv[3]: the file descriptor to count received jobs in (receipts.ts), else "".
+ * argv[4]: the pid of the pool's process (watchdog.ts).
  */
 import { writeSync } from "node:fs";
 import { handleJob, setTsxApi, type Reply } from "./runtime.js";
+import { watchParent } from "./watchdog.js";
 import { sendReply, type JobMessage, type Post } from "./wire.js";
 
 setTsxApi(process.argv[2] !== undefined && process.argv[2] !== "" ? process.argv[2] : null);
@@ -48,4 +50,6 @@ process.on("message", (message: JobMessage) => {
   handleJob(message, reply);
 });
 // The pool owns this process: when the channel closes (pool shut down or parent gone), leave.
+// That needs a free main thread; a job spinning in a CPU loop is ended by the watchdog instead.
 process.on("disconnect", () => process.exit(0));
+watchParent(Number(process.argv[4]));
