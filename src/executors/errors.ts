@@ -4,8 +4,9 @@ const BRAND = Symbol.for("asyncio-ts.WorkerDiedError");
 /**
  * The error a job fails with when the worker running it dies (`process.exit()`, a crash, out of
  * memory, `process.abort()`, a signal) rather than returning or throwing. Only that job fails; the
- * pool replaces the worker and goes on with the next job. A job the pool stops itself (cancelled,
- * or timed out by `waitFor`/`timeout`) ends with CancelledError/TimeoutError instead.
+ * pool replaces the worker and goes on with the next job. A job the worker had been sent but had not
+ * taken yet does not fail: it runs on the new worker. A job the pool stops itself (cancelled, or
+ * timed out by `waitFor`/`timeout`) ends with CancelledError/TimeoutError instead.
  *
  * `instanceof` also recognises instances made by another copy of the package.
  *

@@ -14,9 +14,11 @@
  *   ReferenceError that says so) or `fromModule(url, name)`, an exported function of a module file
  *   (imports, helpers and TypeScript welcome; TS needs the parent to run under tsx, see fromModule).
  * - Arguments and results are structured-cloned; `transfer(buffer)` moves an ArrayBuffer instead.
- * - A job that throws fails with the original error's name, message, stack and properties. A worker
- *   that dies (process.exit, out of memory, process.abort(), a signal) fails only its job, with a
- *   `WorkerDiedError` saying how; the pool replaces the worker. Never a silent hang.
+ * - A job that throws fails with the original error's name, message, stack and properties; a value
+ *   that cannot be cloned back fails the job alone, with an error that says so. A worker that dies
+ *   (process.exit, out of memory, process.abort(), a signal) fails only its job, with a
+ *   `WorkerDiedError` saying how; the pool replaces the worker, and a job the worker had not taken
+ *   yet runs on the replacement. Never a silent hang. Process workers die with the pool's process.
  * - Workers start on demand (up to `maxWorkers`) and are reused; idle workers do not keep the
  *   process alive. `shutdown()` (or `await using`) ends them; `run()` shuts down the loop's default
  *   executor used by `toThread` and `runInExecutor(null, ...)`.

@@ -8,8 +8,12 @@
  * - Each worker runs one job at a time; when it replies, it takes the next live queued job at
  *   once (before the finished job's future settles), so a busy pool never waits on the loop.
  * - Cancelling a queued job leaves a dead entry in the queue, skipped when reached (O(1) cancel).
- *   Cancelling a running job terminates its worker (the only way to stop synchronous code) and
- *   a new worker takes the next queued job. A worker that dies fails only the job it ran.
+ *   Cancelling a running job terminates its worker (the only way to stop synchronous code); a
+ *   new worker for the next queued job starts in a later turn of Node's loop (see _onCancel).
+ *   A worker that dies fails only the job it ran. A job it was sent but had not taken (it died
+ *   between jobs, before the pool heard of it) runs on a fresh worker instead, once (receipts.ts).
+ * - FIFO: while jobs are queued, a new job queues behind them, even when a worker slot is free
+ *   (a replacement is then on its way: queued > 0 implies a full pool or a refill scheduled).
  * - Idle workers are unref'd, so a pool nobody shut down does not keep the process alive;
  *   a worker with a job keeps it alive.
  */
@@ -19,6 +23,7 @@ import { currentLoop } from "../kernel/context.js";
 import { Future } from "../kernel/future.js";
 import type { Loop } from "../kernel/loop.js";
 import { describe } from "../kernel/validate.js";
+import { WorkerDiedError } from "./errors.js";
 import { isTransferMarker } from "./transfer.js";
 import { errorFromReply, OK, type JobMessage, type ReplyMessage } from "./wire.js";
 import { toWork, type ModuleFunction, type WorkDef } from "./work.js";
@@ -58,6 +63,13 @@ export interface PoolWorker {
   job: ExecutorFuture<unknown> | null;
   /** Ids of the work this worker has already been sent (and cached). */
   readonly known: Set<number>;
+  /** How many jobs the pool has sent it. */
+  sent: number;
+  /**
+   * How many of them it received, as the worker itself recorded (see receipts.ts); read only
+   * after it has exited. Infinity when it cannot tell: then no job is run twice on a guess.
+   */
+  received(): number;
   /** Sends a job; throws if the message cannot be cloned. */
   send(message: JobMessage, transferList: TransferListItem[] | undefined): void;
   /** Keeps the process alive (busy) or not (idle). */
@@ -72,6 +84,10 @@ const CLOSED = 2;
 
 const NO_ARGS: unknown[] = [];
 
+function refillLater(pool: Executor): void {
+  pool._refillNow();
+}
+
 /**
  * The Future of one job: `cancel()` also drops the job from the queue or stops it in its worker.
  * Awaiting it from a task makes it the task's waiter, so cancelling the task cancels it.
@@ -83,6 +99,8 @@ class ExecutorFuture<T> extends Future<T> {
   /** @internal */ _transfer: TransferListItem[] | undefined = undefined;
   /** @internal The worker running it, or null while queued. */
   _worker: PoolWorker | null = null;
+  /** @internal Sent again after its first worker died before taking it. */
+  _resent = false;
 
   constructor(loop: Loop, pool: Executor, work: WorkDef, args: unknown[]) {
     super(loop);
@@ -145,6 +163,7 @@ export abstract class Executor {
   private state: typeof OPEN | typeof SHUTTING_DOWN | typeof CLOSED = OPEN;
   private closing: Promise<void> | null = null;
   private drainWaiters: Array<() => void> = [];
+  private refillScheduled = false;
 
   protected constructor(kind: string, options: ExecutorOptions | undefined, defaultWorkers: number) {
     const where = `new ${kind}()`;
@@ -157,6 +176,9 @@ export abstract class Executor {
 
   /** @internal Starts one worker. */
   protected abstract _spawn(): PoolWorker;
+
+  /** @internal Whether sending a job moves its `transfer()` buffers (threads) rather than copying them (processes). */
+  protected abstract readonly _movesTransfers: boolean;
 
   /**
    * Schedules `fn(...args)` on a worker and returns the Future of its result. Arguments and the
@@ -280,7 +302,7 @@ export abstract class Executor {
   _submitWork(loop: Loop, work: WorkDef, args: unknown[]): Future<unknown> {
     const future = new ExecutorFuture<unknown>(loop, this, work, args);
     future._transfer = takeTransfers(args);
-    const worker = this.idle.pop() ?? this.spawnIfRoom(future);
+    const worker = this.queued > 0 ? null : (this.idle.pop() ?? this.spawnIfRoom(future));
     if (worker === null) {
       if (!future.done()) {
         this.queue.push(future);
@@ -300,6 +322,8 @@ export abstract class Executor {
     if (future !== null) {
       this.running--;
       future._worker = null;
+      future._args = NO_ARGS;
+      future._transfer = undefined;
     }
     // Hand the worker its next job before settling this one: it need not wait for the loop.
     this.next(worker);
@@ -310,7 +334,7 @@ export abstract class Executor {
   }
 
   /** @internal A worker exited on its own (crash, exit, out of memory, signal). */
-  _onExit(worker: PoolWorker, error: Error): void {
+  _onExit(worker: PoolWorker, error: WorkerDiedError): void {
     if (!this.workers.delete(worker)) return; // one we retired on purpose
     const i = this.idle.indexOf(worker);
     if (i >= 0) this.idle.splice(i, 1);
@@ -319,11 +343,40 @@ export abstract class Executor {
     if (future !== null) {
       this.running--;
       future._worker = null;
-      future._pool = null;
-      if (!future.done()) future.setException(error);
+      if (!future.done()) {
+        if (worker.received() >= worker.sent) this.fail(future, error);
+        else this.untaken(future, error);
+      }
     }
     this.refill();
     this.maybeClose();
+  }
+
+  /** A job whose worker died before taking it: it never ran, so it goes first in the queue, once. */
+  private untaken(future: ExecutorFuture<unknown>, death: WorkerDiedError): void {
+    if (future._transfer !== undefined && this._movesTransfers) {
+      const message =
+        `The worker this job was sent to died before it took this job (${death.message}); the job did not run, ` +
+        "but the buffers it transferred went with that worker, so it could not be sent again";
+      this.fail(future, new WorkerDiedError(message, { exitCode: death.exitCode, signal: death.signal, cause: death }));
+      return;
+    }
+    if (future._resent) {
+      // Two workers in a row died before taking it: they cannot start, or something kills them.
+      this.fail(future, death);
+      return;
+    }
+    future._resent = true;
+    if (this.queueHead > 0) this.queue[--this.queueHead] = future;
+    else this.queue.unshift(future);
+    this.queued++;
+  }
+
+  private fail(future: ExecutorFuture<unknown>, error: unknown): void {
+    future._pool = null;
+    future._args = NO_ARGS;
+    future._transfer = undefined;
+    future.setException(error);
   }
 
   /** @internal A job's future was cancelled. */
@@ -334,14 +387,28 @@ export abstract class Executor {
       this.queued--; // its queue entry is skipped when reached
       future._args = NO_ARGS;
     } else {
-      // Synchronous code cannot be interrupted: terminate the worker, start a fresh one if needed.
+      // Synchronous code cannot be interrupted: terminate the worker. Its replacement starts in a
+      // later turn, for the jobs still queued then: cancels come in storms (a task group failing,
+      // a caller cancelling its jobs in submission order), and a worker started here for the next
+      // queued job would be killed again by the next cancel, each start blocking the loop.
       future._worker = null;
+      future._args = NO_ARGS;
+      future._transfer = undefined;
       worker.job = null;
       this.running--;
       this.retire(worker);
-      this.refill();
+      if (this.queued > 0 && !this.refillScheduled) {
+        this.refillScheduled = true;
+        setImmediate(refillLater, this);
+      }
     }
     this.maybeClose();
+  }
+
+  /** @internal The refill scheduled by a cancel. */
+  _refillNow(): void {
+    this.refillScheduled = false;
+    this.refill();
   }
 
   private checkOpen(where: string): void {
@@ -387,8 +454,8 @@ export abstract class Executor {
       return;
     }
     if (!known) worker.known.add(work.id);
-    future._args = NO_ARGS;
-    future._transfer = undefined;
+    worker.sent++;
+    // The arguments stay with the future until it settles: a job whose worker died before taking it is sent again.
     worker.setBusy(true);
   }
 

@@ -9,7 +9,7 @@
  * says so and points to `fromModule()`.
  */
 import type { TransferListItem } from "node:worker_threads";
-import { isTransferMarker, transfer } from "./transfer.js";
+import { isTransferMarker, transfer, type TransferMarker } from "./transfer.js";
 import { OK, replyForThrown, type JobMessage, type ReplyMessage, type WireWork } from "./wire.js";
 
 type AnyFunction = (...args: unknown[]) => unknown;
@@ -142,31 +142,51 @@ function explainCapture(error: unknown): unknown {
   return explained;
 }
 
-function sendResult(value: unknown, reply: Reply): void {
-  if (isTransferMarker(value)) reply([OK, value.value], value.list);
+// The job's value is foreign code: reading its `then` or the transfer mark may run a getter or a
+// Proxy trap that throws. Such a throw fails the job (as `await value` would); it must never
+// escape into the worker's own code, which would kill the worker.
+
+function sendResult(value: unknown, reply: Reply, fromSource: boolean): void {
+  let marked: boolean;
+  try {
+    marked = isTransferMarker(value);
+  } catch (error) {
+    sendError(error, reply, fromSource);
+    return;
+  }
+  if (marked) reply([OK, (value as TransferMarker).value], (value as TransferMarker).list);
   else reply([OK, value], undefined);
 }
 
 function sendError(error: unknown, reply: Reply, fromSource: boolean): void {
-  reply(replyForThrown(fromSource ? explainCapture(error) : error), undefined);
+  let thrown = error;
+  if (fromSource) {
+    try {
+      thrown = explainCapture(error);
+    } catch {
+      // not a ReferenceError we can read: send it as it is
+    }
+  }
+  reply(replyForThrown(thrown), undefined);
 }
 
 function call(fn: AnyFunction, args: unknown[], reply: Reply, fromSource: boolean): void {
   let value: unknown;
   try {
     value = fn(...args);
+    if (isThenable(value)) {
+      // Promise.resolve turns a thenable whose `then` throws into a rejection; a native promise passes as is.
+      Promise.resolve(value).then(
+        (v) => sendResult(v, reply, fromSource),
+        (error: unknown) => sendError(error, reply, fromSource),
+      );
+      return;
+    }
   } catch (error) {
     sendError(error, reply, fromSource);
     return;
   }
-  if (isThenable(value)) {
-    value.then(
-      (v) => sendResult(v, reply),
-      (error: unknown) => sendError(error, reply, fromSource),
-    );
-  } else {
-    sendResult(value, reply);
-  }
+  sendResult(value, reply, fromSource);
 }
 
 /** Runs one job message and replies exactly once. */

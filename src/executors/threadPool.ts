@@ -53,6 +53,9 @@ function startWorker(target: string | URL, options: WorkerOptions): Worker {
 class ThreadWorker implements PoolWorker {
   job: PoolWorker["job"] = null;
   readonly known = new Set<number>();
+  sent = 0;
+  /** The thread counts here the job messages it takes (see receipts.ts). */
+  private readonly receipts = new Int32Array(new SharedArrayBuffer(4));
   private readonly worker: Worker;
   private busy = true;
   private uncaught: unknown = undefined;
@@ -64,7 +67,7 @@ class ThreadWorker implements PoolWorker {
     const argv = options.execArgv ?? execArgv;
     this.worker = startWorker("code" in entry ? entry.code : entry.url, {
       eval: "code" in entry,
-      workerData: { tsxApi: tsxApi() },
+      workerData: { tsxApi: tsxApi(), receipts: this.receipts },
       ...(options.resourceLimits !== undefined ? { resourceLimits: options.resourceLimits } : {}),
       ...(argv !== undefined ? { execArgv: argv } : {}),
       ...(options.env !== undefined ? { env: options.env } : {}),
@@ -80,6 +83,10 @@ class ThreadWorker implements PoolWorker {
         pool._onExit(this, this.deathError(code));
       });
     });
+  }
+
+  received(): number {
+    return Atomics.load(this.receipts, 0);
   }
 
   send(message: JobMessage, transferList: TransferListItem[] | undefined): void {
@@ -132,6 +139,7 @@ class ThreadWorker implements PoolWorker {
  * await waitFor(pool.submit(slowFn, input), 2.0);
  */
 export class ThreadPoolExecutor extends Executor {
+  /** @internal */ protected readonly _movesTransfers = true;
   private readonly options: ThreadPoolExecutorOptions;
 
   constructor(options: ThreadPoolExecutorOptions = {}) {

@@ -4,21 +4,23 @@
  */
 import { parentPort, workerData, type TransferListItem } from "node:worker_threads";
 import { handleJob, setTsxApi, type Reply } from "./runtime.js";
-import { replyForThrown, type JobMessage, type ReplyMessage } from "./wire.js";
+import { sendReply, type JobMessage, type Post } from "./wire.js";
 
 const port = parentPort;
 if (port === null) throw new Error("asyncio-ts: threadWorker.js is the entry point of an executor's worker thread, not a module to import");
 
-setTsxApi((workerData as { tsxApi?: string | null } | undefined)?.tsxApi ?? null);
+const data = workerData as { tsxApi?: string | null; receipts?: Int32Array } | undefined;
+setTsxApi(data?.tsxApi ?? null);
+// Counts the job messages taken, so that the pool can tell whether this thread, should it die, had taken the job it was sent.
+const receipts = data?.receipts ?? new Int32Array(1);
 
-const reply: Reply = (message: ReplyMessage, transferList: readonly TransferListItem[] | undefined): void => {
-  try {
-    port.postMessage(message, transferList);
-  } catch (error) {
-    // The result could not be cloned (a function, a class instance with private state, ...).
-    const why = new TypeError(`the job's result could not be sent back from the worker: ${(error as Error).message}`, { cause: error });
-    port.postMessage(replyForThrown(why));
-  }
+const post: Post = (message, transferList) => {
+  port.postMessage(message, transferList as TransferListItem[] | undefined);
 };
 
-port.on("message", (message: JobMessage) => handleJob(message, reply));
+const reply: Reply = (message, transferList) => sendReply(post, message, transferList);
+
+port.on("message", (message: JobMessage) => {
+  Atomics.add(receipts, 0, 1);
+  handleJob(message, reply);
+});
