@@ -5,15 +5,14 @@
 import { currentLoop } from "../kernel/context.js";
 import { describeWaiter } from "../kernel/future.js";
 import type { Loop } from "../kernel/loop.js";
+import { pendingWaits } from "../kernel/scope.js";
 import type { Task } from "../kernel/task.js";
 import { userFrame } from "./frames.js";
 
 /** What `task` waits on right now, or a note that it runs or waits on something foreign. */
 export function awaiting(task: Task<unknown>): string {
-  const waits: string[] = [];
-  const waiter = task._waiter;
-  if (waiter !== null && !waiter.done()) waits.push(describeWaiter(waiter));
-  if (task._moreWaiters !== undefined) for (const w of task._moreWaiters) if (!w.done()) waits.push(describeWaiter(w));
+  // Inside scopes (timeout, taskGroup bodies) first: the innermost is what the code awaits now.
+  const waits = pendingWaits(task).map(describeWaiter);
   if (waits.length > 0) return `awaiting ${waits.join(", ")}`;
   return "running, or awaiting a foreign promise";
 }
