@@ -207,6 +207,17 @@ export function signalOf(ctx: CancelContext): AbortSignal {
   return controller.signal;
 }
 
+/** Whether `ctx`, or a scope inside it, holds a wait that is not done. */
+export function holdsPendingWait(ctx: CancelContext): boolean {
+  const waiter = ctx._waiter;
+  if (waiter !== null && !waiter.done()) return true;
+  const more = ctx._moreWaiters;
+  if (more !== undefined) for (const w of more) if (!w.done()) return true;
+  const scopes = ctx._scopes;
+  if (scopes !== undefined) for (const scope of scopes) if (holdsPendingWait(scope)) return true;
+  return false;
+}
+
 /** The pending waits of `ctx` and of the scopes inside it, innermost scopes first (reports). */
 export function pendingWaits(ctx: CancelContext, into: Waiter[] = []): Waiter[] {
   const scopes = ctx._scopes;

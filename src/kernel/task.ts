@@ -12,7 +12,7 @@ import { cancellationOf, CancelledError, InvalidStateError } from "../errors.js"
 import { storage } from "./context.js";
 import { describeWaiter, Future } from "./future.js";
 import type { Loop } from "./loop.js";
-import { cancelWaits, lastWaitSeq, pendingWaits, signalOf, type CancelContext, type CancelScope } from "./scope.js";
+import { cancelWaits, holdsPendingWait, lastWaitSeq, pendingWaits, signalOf, type CancelContext, type CancelScope } from "./scope.js";
 import { CANCELLED, FINISHED, PENDING, type Waiter } from "./states.js";
 import type { Linked } from "./taskList.js";
 import { isThenable } from "./validate.js";
@@ -188,7 +188,7 @@ export class Task<T = unknown> extends Future<T> implements Linked, CancelContex
   override cancel(message?: string): boolean {
     this._markRetrieved();
     if (this._state !== PENDING) return false;
-    if (pendingWaits(this).length === 0 && currentContextTask() !== this && bodySettled(this._fn)) return false;
+    if (!holdsPendingWait(this) && currentContextTask() !== this && bodySettled(this._fn)) return false;
     this._numCancelsRequested++;
     this._cancelReason = new CancelledError(message);
     if (cancelWaits(this, message)) return true;
