@@ -47,7 +47,7 @@ export function waitFor<A extends AwaitableLike<unknown>>(aw: A, timeoutSeconds:
     const ctx = currentContext();
     if (ctx instanceof CancelScope && !(work instanceof Future)) {
       // A Future registers itself when awaited in here; a promise's waits were started outside.
-      if (handed !== null) ctx.adopt(handed);
+      if (handed !== null) ctx.handOver(handed);
       else ctx.reach(ctx._task._stepSeq);
     }
     return work as PromiseLike<ResultOf<A>>;

@@ -254,6 +254,8 @@ export class CancelScope implements CancelContext {
    * there, so the scope also reaches the waits started around it since this stamp (see `reach`).
    */
   private reachFrom = -1;
+  /** A wait handed to the scope (see `handOver`). */
+  private handed: HeldWait | null = null;
   /** The context around it that was marked with this scope's pending cancel (`reach`). */
   private markedOuter: CancelContext | null = null;
 
@@ -274,7 +276,7 @@ export class CancelScope implements CancelContext {
 
   /**
    * Cancels the body: the waits started inside the scope (and what it awaits that was handed to
-   * it, see `adopt`), the scopes inside it, and its signal. Counts as a cancellation request of the
+   * it, see `handOver`), the scopes inside it, and its signal. Counts as a cancellation request of the
    * task (`cancelling()`), as asyncio's `task.cancel()` from a timeout does; the owner uncancels on
    * exit.
    */
@@ -283,6 +285,7 @@ export class CancelScope implements CancelContext {
     this._task._numCancelsRequested++;
     this.cancelledWith = new CancelledError(message);
     let cancelled = cancelWaits(this, message);
+    if (this.handed !== null && this.handed.cancel(message)) cancelled = true;
     if (this.reachFrom >= 0 && cancelSince(this._outer, this.reachFrom, this, message)) cancelled = true;
     if (cancelled) return;
     this._mustCancel = true;
@@ -307,11 +310,13 @@ export class CancelScope implements CancelContext {
     this.reachFrom = seq;
   }
 
-  /** Moves a wait the task started outside the scope into it: the body awaits it (`waitFor(q.get(), t)`). */
-  adopt(waiter: HeldWait): void {
-    if (waiter._owner === null || waiter._owner === this || waiter.done()) return;
-    endWait(waiter);
-    holdWait(this, waiter);
+  /**
+   * Makes the scope reach a library wait started before it and handed to it (`waitFor(q.get(), t)`):
+   * the body awaits it, so its cancellation cancels it, as asyncio's `wait_for` cancels the
+   * awaitable it was given. The wait stays where it is held, so its own task still reaches it.
+   */
+  handOver(waiter: HeldWait): void {
+    if (!waiter.done()) this.handed = waiter;
   }
 
   _signalReason(): CancelledError | undefined {
@@ -325,6 +330,7 @@ export class CancelScope implements CancelContext {
     if (this._state !== PENDING) return;
     this._state = CLOSED;
     this._mustCancel = false;
+    this.handed = null;
     const marked = this.markedOuter;
     if (marked !== null) {
       // This scope's cancellation, never taken: it must not outlive the scope.
