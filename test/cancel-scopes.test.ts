@@ -251,16 +251,16 @@ describe("waitFor of a wait another task started", T, () => {
   test("waitFor(q.get() just made by another task, t) cancels that wait on timeout, as asyncio cancels what wait_for was given", () =>
     vrun(async () => {
       const q = new Queue<number>();
-      let resolveMade!: (p: Promise<number>) => void;
-      const handed = new Promise<Promise<number>>((r) => (resolveMade = r));
+      let resolveMade!: (box: { made: Promise<number> }) => void;
+      const handed = new Promise<{ made: Promise<number> }>((r) => (resolveMade = r));
       let release!: () => void;
       const foreign = new Promise<void>((r) => (release = r));
       const owner = createTask(async () => {
         const made = q.get();
-        resolveMade(made);
+        resolveMade({ made }); // boxed: a promise resolved with a promise would adopt it
         await foreign; // a foreign await: no other library wait starts
       });
-      const made = await handed;
+      const { made } = await handed;
       made.catch(() => undefined);
       await assert.rejects(waitFor(made, 1), TimeoutError);
       await assert.rejects(made, CancelledError);
