@@ -19,6 +19,7 @@
 import { inspect } from "node:util";
 import { CancelledError } from "../errors.js";
 import type { Task } from "../kernel/task.js";
+import { resolveOpaque } from "../kernel/opaque.js";
 import { linkSignal, takePendingCancel, unlistWait, type TrackedWait } from "../kernel/waiting.js";
 import { QueueNode, type WaiterQueue } from "./waiterQueue.js";
 
@@ -102,7 +103,7 @@ function settleWoken(): void {
         continue;
       }
     }
-    node._resolve(result);
+    resolveOpaque(node._resolve, result);
   }
   settleScheduled = false;
 }
