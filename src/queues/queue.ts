@@ -14,6 +14,14 @@
  * cancelled `put()` never inserts its item; one cancelled after it was promised a slot passes the
  * slot to the next putter.
  *
+ * Items are opaque, as in asyncio: the library's Futures and Tasks come out of `get()`,
+ * `getNowait()` and `for await` as themselves, not as their results. A foreign thenable (a native
+ * Promise, another library's thenable) cannot be: JavaScript's `await` adopts it, so
+ * `await q.get()` returns its result. Wrap such items (`{ promise }`); `getNowait()` returns any
+ * item as it is, and debug mode reports a foreign thenable put into a queue (once per queue).
+ * TypeScript types `await q.get()` on a `Queue<Task<T>>` as `T` (`Awaited<Task<T>>`): wrap tasks
+ * too (`Queue<{ task: Task<T> }>`) for type-correct code.
+ *
  * @example
  * const q = new Queue<Job>(100);
  * createTask(async () => { for await (const job of q) { await handle(job); q.taskDone(); } });
@@ -23,13 +31,16 @@
  */
 import { inspect } from "node:util";
 import { QueueEmpty, QueueFull, QueueShutDown } from "../errors.js";
+import { resolvedOpaque } from "../kernel/opaque.js";
 import { describe } from "../kernel/validate.js";
 import { checkSignal, runningTask, type WaitOptions } from "../kernel/waiting.js";
 import { Event, eventWaitKind } from "../sync/event.js";
 import { Parked, PROCEED, refusal, type ParkKind } from "../sync/parked.js";
 import { WaiterQueue } from "../sync/waiterQueue.js";
+import { QueueIterator } from "./iterator.js";
 import { RingBuffer } from "./ringBuffer.js";
 import type { Store } from "./store.js";
+import { warnForeignThenable } from "./thenables.js";
 
 /** What `Queue.statistics()` returns: a snapshot, for tests and monitoring. */
 export interface QueueStatistics {
@@ -91,6 +102,8 @@ export class Queue<T> implements AsyncIterable<T> {
   private readonly joinKind: ParkKind;
   private isShutdown = false;
   private immediate = false;
+  /** Whether debug mode has warned about a foreign thenable put into this queue. */
+  private warnedThenable = false;
 
   /**
    * @param maxsize the most items it holds; 0 (the default) or Infinity for no limit.
@@ -133,6 +146,9 @@ export class Queue<T> implements AsyncIterable<T> {
     const refused = refusal(task, signal);
     if (refused !== PROCEED) return Promise.reject(refused);
     if (this.isShutdown) return Promise.reject(this.shutDownError("put()"));
+    if (!this.warnedThenable && ((typeof item === "object" && item !== null) || typeof item === "function")) {
+      this.warnedThenable = warnForeignThenable(this, `${this.constructor.name}.put()`, item);
+    }
     if (!this.full()) {
       try {
         this.insert(item);
@@ -155,6 +171,9 @@ export class Queue<T> implements AsyncIterable<T> {
     if (this.full()) {
       throw new QueueFull(`${this.constructor.name}.putNowait(): the queue is full (maxsize ${this._maxsize})`);
     }
+    if (!this.warnedThenable && ((typeof item === "object" && item !== null) || typeof item === "function")) {
+      this.warnedThenable = warnForeignThenable(this, `${this.constructor.name}.putNowait()`, item);
+    }
     this.insert(item);
   }
 
@@ -170,7 +189,8 @@ export class Queue<T> implements AsyncIterable<T> {
     if (this._store.size > 0) {
       const item = this._store.pop();
       if (!this.putters.isEmpty()) this.wakePutters();
-      return Promise.resolve(item);
+      // A Future or Task item comes out as itself, not as its result.
+      return resolvedOpaque(item);
     }
     if (this.isShutdown) return Promise.reject(this.shutDownError("get()"));
     return new Parked<T>(this, GET).park<T>(this.getters, task, signal);
@@ -229,18 +249,12 @@ export class Queue<T> implements AsyncIterable<T> {
     for (let node = this.putters.peek(); node !== null; node = this.putters.peek()) node.fail(this.shutDownError("put()"));
   }
 
-  /** `for await (const item of queue)`: gets items until the queue is shut down and drained. */
-  async *[Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
-    for (;;) {
-      let item: T;
-      try {
-        item = await this.get();
-      } catch (error) {
-        if (error instanceof QueueShutDown) return;
-        throw error;
-      }
-      yield item;
-    }
+  /**
+   * `for await (const item of queue)`: gets items until the queue is shut down and drained. Items
+   * come out as they were put (a Task as the task), as from `get()`.
+   */
+  [Symbol.asyncIterator](): AsyncIterableIterator<T, undefined, undefined> {
+    return new QueueIterator<T>(this);
   }
 
   /**
