@@ -31,6 +31,7 @@
  */
 import { inspect } from "node:util";
 import { QueueEmpty, QueueFull, QueueShutDown } from "../errors.js";
+import { currentLoop } from "../kernel/context.js";
 import { resolvedOpaque } from "../kernel/opaque.js";
 import { describe } from "../kernel/validate.js";
 import { checkSignal, runningTask, type WaitOptions } from "../kernel/waiting.js";
@@ -179,7 +180,9 @@ export class Queue<T> implements AsyncIterable<T> {
 
   /**
    * Removes and returns the next item, waiting for one if the queue is empty (FIFO among getters).
-   * @throws QueueShutDown once the queue is shut down and empty (at once after `shutdown(true)`).
+   * A Future or Task item is returned as itself (see the class notes for other thenables).
+   * @throws QueueShutDown once the queue is shut down and empty (at once after `shutdown(true)`);
+   * a PriorityQueue's compare error (the queue unchanged).
    */
   get(options?: WaitOptions): Promise<T> {
     const signal = options === undefined ? undefined : checkSignal(`${this.constructor.name}.get()`, options);
@@ -187,7 +190,12 @@ export class Queue<T> implements AsyncIterable<T> {
     const refused = refusal(task, signal);
     if (refused !== PROCEED) return Promise.reject(refused);
     if (this._store.size > 0) {
-      const item = this._store.pop();
+      let item: T;
+      try {
+        item = this._store.pop();
+      } catch (error) {
+        return Promise.reject(error); // a PriorityQueue's compare threw; the store is unchanged
+      }
       if (!this.putters.isEmpty()) this.wakePutters();
       // A Future or Task item comes out as itself, not as its result.
       return resolvedOpaque(item);
@@ -315,7 +323,7 @@ export class Queue<T> implements AsyncIterable<T> {
         this.handedOff++;
         next.wakeWith(item);
       } else {
-        this._store.restore(item);
+        this.restore(item);
       }
       throw node._error;
     }
@@ -331,7 +339,29 @@ export class Queue<T> implements AsyncIterable<T> {
       throw node._error;
     }
     if (this.isShutdown) throw this.shutDownError("put()");
-    this.insert(node._value as T);
+    try {
+      this.insert(node._value as T);
+    } catch (error) {
+      // A PriorityQueue's compare refused the item: the put fails and its slot goes on.
+      this.wakePutters();
+      throw error;
+    }
+  }
+
+  /**
+   * Gives back an item a cancelled getter was handed. The store keeps it even if a PriorityQueue's
+   * compare throws (it cannot be refused: it was already in the queue); the getter must fail with
+   * its cancellation, so the compare's error goes to the loop's exception handler.
+   */
+  private restore(item: T): void {
+    try {
+      this._store.restore(item);
+    } catch (error) {
+      currentLoop().callExceptionHandler({
+        message: `${this.constructor.name}: compare threw while giving back an item from a cancelled get(); the item is kept`,
+        exception: error,
+      });
+    }
   }
 
   private insert(item: T): void {
