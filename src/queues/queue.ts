@@ -80,10 +80,11 @@ const PUT: ParkKind = { op: (host) => `${host.constructor.name}.put()`, consume:
 
 function checkMaxsize(where: string, maxsize: unknown): number {
   if (typeof maxsize !== "number") {
-    throw new TypeError(`${where} expects maxsize to be a number >= 0 (0 = unbounded): received ${describe(maxsize)}`);
+    throw new TypeError(`${where} expects maxsize to be a non-negative integer (0 or Infinity = unbounded): received ${describe(maxsize)}`);
   }
-  if (Number.isNaN(maxsize) || maxsize < 0) {
-    throw new RangeError(`${where} expects maxsize to be a number >= 0 (0 = unbounded): received ${describe(maxsize)}`);
+  // A fraction would be rounded up by `full()` (1.5 held 2 items), so it is refused.
+  if (!(Number.isInteger(maxsize) || maxsize === Infinity) || maxsize < 0) {
+    throw new RangeError(`${where} expects maxsize to be a non-negative integer (0 or Infinity = unbounded): received ${describe(maxsize)}`);
   }
   return maxsize;
 }
@@ -108,7 +109,7 @@ export class Queue<T> implements AsyncIterable<T> {
 
   /**
    * @param maxsize the most items it holds; 0 (the default) or Infinity for no limit.
-   * @throws RangeError if `maxsize` is negative or NaN; TypeError if not a number.
+   * @throws RangeError if `maxsize` is not a non-negative integer or Infinity; TypeError if not a number.
    */
   constructor(maxsize = 0) {
     this._maxsize = checkMaxsize(new.target.name, maxsize);
@@ -243,8 +244,12 @@ export class Queue<T> implements AsyncIterable<T> {
    * getter, the queue being empty) is woken with QueueShutDown.
    * With `immediate`, the items left are dropped (each counts as done for `join()`) and
    * `get()` throws at once.
+   * @throws TypeError if `immediate` is not a boolean.
    */
   shutdown(immediate = false): void {
+    if (typeof immediate !== "boolean") {
+      throw new TypeError(`${this.constructor.name}.shutdown() expects immediate to be a boolean: received ${describe(immediate)}`);
+    }
     this.isShutdown = true;
     if (immediate) {
       this.immediate = true;
