@@ -235,7 +235,8 @@ export class Queue<T> implements AsyncIterable<T> {
 
   /** Resolves once every item put has been marked done by `taskDone()` (at once if none is pending). */
   join(options?: WaitOptions): Promise<void> {
-    return this.finished._wait(this.joinKind, options) as Promise<unknown> as Promise<void>;
+    // Reported as waiting on this queue, not on its internal Event.
+    return this.finished._wait(this.joinKind, options, this) as Promise<unknown> as Promise<void>;
   }
 
   /**
@@ -302,7 +303,7 @@ export class Queue<T> implements AsyncIterable<T> {
     if (s.qsize > 0) out += ` qsize=${s.qsize}`;
     if (s.gettersWaiting > 0) out += ` getters=${s.gettersWaiting}`;
     if (s.puttersWaiting > 0) out += ` putters=${s.puttersWaiting}`;
-    if (s.unfinishedTasks > 0) out += ` tasks=${s.unfinishedTasks}`;
+    if (s.unfinishedTasks > 0) out += ` unfinished=${s.unfinishedTasks}`;
     if (s.shutdown) out += " shutdown";
     return `${out}>`;
   }
