@@ -49,7 +49,12 @@ export class TimeoutError extends Error {
 }
 defineError(TimeoutError, "TimeoutError");
 
-/** An operation was attempted on a Future, Task or scope in a state that forbids it. */
+/**
+ * An operation was attempted on a Future, Task, scope or primitive in a state that forbids it:
+ * a result read before it was set, `Lock.release()` on an unlocked lock, `Condition.wait()` or
+ * `notify()` without holding its lock, a guard released twice (asyncio raises InvalidStateError
+ * for futures and RuntimeError for its locks; this library uses this one class for both).
+ */
 export class InvalidStateError extends Error {}
 defineError(InvalidStateError, "InvalidStateError");
 

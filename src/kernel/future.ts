@@ -7,6 +7,7 @@ import { inspect } from "node:util";
 import { CancelledError, InvalidStateError } from "../errors.js";
 import { currentLoop } from "./context.js";
 import { FutureWait } from "./futureWait.js";
+import { opaqueTarget } from "./opaque.js";
 import { currentContext, takePendingCancel } from "./scope.js";
 import { CANCELLED, FINISHED, PENDING, type FutureState, type Waiter } from "./states.js";
 import type { Loop } from "./loop.js";
@@ -352,4 +353,24 @@ export class Future<T = unknown> implements PromiseLike<T>, Waiter {
       }
     }
   }
+}
+
+// `then` is an accessor over the method above, so that resolveOpaque() (kernel/opaque.ts) can
+// hand a future through a native promise as itself: while a resolve function looks up `then` on
+// the one future being resolved opaquely, the lookup answers undefined and the promise is
+// fulfilled with the future instead of adopting its result. Every other lookup (`await fut`,
+// `Promise.resolve(fut)`, `fut.then(...)`) gets the method. Assigning `then` on a future still
+// shadows it with an own property, as assigning a prototype method would.
+{
+  const then: unknown = (Object.getOwnPropertyDescriptor(Future.prototype, "then") as PropertyDescriptor).value;
+  Reflect.defineProperty(Future.prototype, "then", {
+    get(this: Future): unknown {
+      return this === opaqueTarget ? undefined : then;
+    },
+    set(this: Future, value: unknown): void {
+      Reflect.defineProperty(this, "then", { value, writable: true, enumerable: true, configurable: true });
+    },
+    enumerable: false,
+    configurable: true,
+  });
 }

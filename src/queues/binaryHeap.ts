@@ -71,21 +71,32 @@ export class BinaryHeap<T> implements Store<T> {
     const items = this.items;
     const seqs = this.seqs;
     const top = items[0] as T;
-    const lastItem = items.pop() as T;
-    const lastSeq = seqs.pop() as number;
-    const n = items.length;
+    // The last item sifts down from the root. Its slot is found first, comparing only (as in
+    // insert): if `compare` throws, nothing has moved and no item is lost.
+    const n = items.length - 1;
+    const lastItem = items[n] as T;
+    const lastSeq = seqs[n] as number;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      let c = l;
+      if (r < n && this.before(items[r] as T, seqs[r] as number, items[l] as T, seqs[l] as number)) c = r;
+      if (!this.before(items[c] as T, seqs[c] as number, lastItem, lastSeq)) break;
+      i = c;
+    }
+    items.pop();
+    seqs.pop();
     if (n > 0) {
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= n) break;
-        const r = l + 1;
-        let c = l;
-        if (r < n && this.before(items[r] as T, seqs[r] as number, items[l] as T, seqs[l] as number)) c = r;
-        if (!this.before(items[c] as T, seqs[c] as number, lastItem, lastSeq)) break;
-        items[i] = items[c] as T;
-        seqs[i] = seqs[c] as number;
-        i = c;
+      // Move each item on the root-to-slot path one level up; the path is the slot's ancestors:
+      // in 1-based numbering, the ancestor `d` levels up from node k is k >> d.
+      const k = i + 1;
+      for (let d = 31 - Math.clz32(k); d > 0; d--) {
+        const to = (k >> d) - 1;
+        const from = (k >> (d - 1)) - 1;
+        items[to] = items[from] as T;
+        seqs[to] = seqs[from] as number;
       }
       items[i] = lastItem;
       seqs[i] = lastSeq;
@@ -93,8 +104,16 @@ export class BinaryHeap<T> implements Store<T> {
     return top;
   }
 
+  /** Puts an item back in front of its equals. If `compare` throws, the item is kept anyway (at a leaf), then the error is thrown. */
   restore(item: T): void {
-    this.insert(item, --this.frontSeq);
+    const seq = --this.frontSeq;
+    try {
+      this.insert(item, seq);
+    } catch (error) {
+      this.items.push(item);
+      this.seqs.push(seq);
+      throw error;
+    }
   }
 
   clear(): void {

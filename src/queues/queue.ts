@@ -14,6 +14,14 @@
  * cancelled `put()` never inserts its item; one cancelled after it was promised a slot passes the
  * slot to the next putter.
  *
+ * Items are opaque, as in asyncio: the library's Futures and Tasks come out of `get()`,
+ * `getNowait()` and `for await` as themselves, not as their results. A foreign thenable (a native
+ * Promise, another library's thenable) cannot be: JavaScript's `await` adopts it, so
+ * `await q.get()` returns its result. Wrap such items (`{ promise }`); `getNowait()` returns any
+ * item as it is, and debug mode reports a foreign thenable put into a queue (once per queue).
+ * TypeScript types `await q.get()` on a `Queue<Task<T>>` as `T` (`Awaited<Task<T>>`): wrap tasks
+ * too (`Queue<{ task: Task<T> }>`) for type-correct code.
+ *
  * @example
  * const q = new Queue<Job>(100);
  * createTask(async () => { for await (const job of q) { await handle(job); q.taskDone(); } });
@@ -23,13 +31,17 @@
  */
 import { inspect } from "node:util";
 import { QueueEmpty, QueueFull, QueueShutDown } from "../errors.js";
+import { currentLoop } from "../kernel/context.js";
+import { resolvedOpaque } from "../kernel/opaque.js";
 import { describe } from "../kernel/validate.js";
 import { checkSignal, runningTask, type WaitOptions } from "../kernel/waiting.js";
 import { Event, eventWaitKind } from "../sync/event.js";
 import { Parked, PROCEED, refusal, type ParkKind } from "../sync/parked.js";
 import { WaiterQueue } from "../sync/waiterQueue.js";
+import { QueueIterator } from "./iterator.js";
 import { RingBuffer } from "./ringBuffer.js";
 import type { Store } from "./store.js";
+import { warnForeignThenable } from "./thenables.js";
 
 /** What `Queue.statistics()` returns: a snapshot, for tests and monitoring. */
 export interface QueueStatistics {
@@ -68,10 +80,11 @@ const PUT: ParkKind = { op: (host) => `${host.constructor.name}.put()`, consume:
 
 function checkMaxsize(where: string, maxsize: unknown): number {
   if (typeof maxsize !== "number") {
-    throw new TypeError(`${where} expects maxsize to be a number >= 0 (0 = unbounded): received ${describe(maxsize)}`);
+    throw new TypeError(`${where} expects maxsize to be a non-negative integer (0 or Infinity = unbounded): received ${describe(maxsize)}`);
   }
-  if (Number.isNaN(maxsize) || maxsize < 0) {
-    throw new RangeError(`${where} expects maxsize to be a number >= 0 (0 = unbounded): received ${describe(maxsize)}`);
+  // A fraction would be rounded up by `full()` (1.5 held 2 items), so it is refused.
+  if (!(Number.isInteger(maxsize) || maxsize === Infinity) || maxsize < 0) {
+    throw new RangeError(`${where} expects maxsize to be a non-negative integer (0 or Infinity = unbounded): received ${describe(maxsize)}`);
   }
   return maxsize;
 }
@@ -91,10 +104,12 @@ export class Queue<T> implements AsyncIterable<T> {
   private readonly joinKind: ParkKind;
   private isShutdown = false;
   private immediate = false;
+  /** Whether debug mode has warned about a foreign thenable put into this queue. */
+  private warnedThenable = false;
 
   /**
    * @param maxsize the most items it holds; 0 (the default) or Infinity for no limit.
-   * @throws RangeError if `maxsize` is negative or NaN; TypeError if not a number.
+   * @throws RangeError if `maxsize` is not a non-negative integer or Infinity; TypeError if not a number.
    */
   constructor(maxsize = 0) {
     this._maxsize = checkMaxsize(new.target.name, maxsize);
@@ -133,6 +148,9 @@ export class Queue<T> implements AsyncIterable<T> {
     const refused = refusal(task, signal);
     if (refused !== PROCEED) return Promise.reject(refused);
     if (this.isShutdown) return Promise.reject(this.shutDownError("put()"));
+    if (!this.warnedThenable && ((typeof item === "object" && item !== null) || typeof item === "function")) {
+      this.warnedThenable = warnForeignThenable(this, `${this.constructor.name}.put()`, item);
+    }
     if (!this.full()) {
       try {
         this.insert(item);
@@ -155,12 +173,17 @@ export class Queue<T> implements AsyncIterable<T> {
     if (this.full()) {
       throw new QueueFull(`${this.constructor.name}.putNowait(): the queue is full (maxsize ${this._maxsize})`);
     }
+    if (!this.warnedThenable && ((typeof item === "object" && item !== null) || typeof item === "function")) {
+      this.warnedThenable = warnForeignThenable(this, `${this.constructor.name}.putNowait()`, item);
+    }
     this.insert(item);
   }
 
   /**
    * Removes and returns the next item, waiting for one if the queue is empty (FIFO among getters).
-   * @throws QueueShutDown once the queue is shut down and empty (at once after `shutdown(true)`).
+   * A Future or Task item is returned as itself (see the class notes for other thenables).
+   * @throws QueueShutDown once the queue is shut down and empty (at once after `shutdown(true)`);
+   * a PriorityQueue's compare error (the queue unchanged).
    */
   get(options?: WaitOptions): Promise<T> {
     const signal = options === undefined ? undefined : checkSignal(`${this.constructor.name}.get()`, options);
@@ -168,9 +191,15 @@ export class Queue<T> implements AsyncIterable<T> {
     const refused = refusal(task, signal);
     if (refused !== PROCEED) return Promise.reject(refused);
     if (this._store.size > 0) {
-      const item = this._store.pop();
+      let item: T;
+      try {
+        item = this._store.pop();
+      } catch (error) {
+        return Promise.reject(error); // a PriorityQueue's compare threw; the store is unchanged
+      }
       if (!this.putters.isEmpty()) this.wakePutters();
-      return Promise.resolve(item);
+      // A Future or Task item comes out as itself, not as its result.
+      return resolvedOpaque(item);
     }
     if (this.isShutdown) return Promise.reject(this.shutDownError("get()"));
     return new Parked<T>(this, GET).park<T>(this.getters, task, signal);
@@ -206,7 +235,8 @@ export class Queue<T> implements AsyncIterable<T> {
 
   /** Resolves once every item put has been marked done by `taskDone()` (at once if none is pending). */
   join(options?: WaitOptions): Promise<void> {
-    return this.finished._wait(this.joinKind, options) as Promise<unknown> as Promise<void>;
+    // Reported as waiting on this queue, not on its internal Event.
+    return this.finished._wait(this.joinKind, options, this) as Promise<unknown> as Promise<void>;
   }
 
   /**
@@ -215,8 +245,12 @@ export class Queue<T> implements AsyncIterable<T> {
    * getter, the queue being empty) is woken with QueueShutDown.
    * With `immediate`, the items left are dropped (each counts as done for `join()`) and
    * `get()` throws at once.
+   * @throws TypeError if `immediate` is not a boolean.
    */
   shutdown(immediate = false): void {
+    if (typeof immediate !== "boolean") {
+      throw new TypeError(`${this.constructor.name}.shutdown() expects immediate to be a boolean: received ${describe(immediate)}`);
+    }
     this.isShutdown = true;
     if (immediate) {
       this.immediate = true;
@@ -229,18 +263,12 @@ export class Queue<T> implements AsyncIterable<T> {
     for (let node = this.putters.peek(); node !== null; node = this.putters.peek()) node.fail(this.shutDownError("put()"));
   }
 
-  /** `for await (const item of queue)`: gets items until the queue is shut down and drained. */
-  async *[Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
-    for (;;) {
-      let item: T;
-      try {
-        item = await this.get();
-      } catch (error) {
-        if (error instanceof QueueShutDown) return;
-        throw error;
-      }
-      yield item;
-    }
+  /**
+   * `for await (const item of queue)`: gets items until the queue is shut down and drained. Items
+   * come out as they were put (a Task as the task), as from `get()`.
+   */
+  [Symbol.asyncIterator](): AsyncIterableIterator<T, undefined, undefined> {
+    return new QueueIterator<T>(this);
   }
 
   /**
@@ -275,7 +303,7 @@ export class Queue<T> implements AsyncIterable<T> {
     if (s.qsize > 0) out += ` qsize=${s.qsize}`;
     if (s.gettersWaiting > 0) out += ` getters=${s.gettersWaiting}`;
     if (s.puttersWaiting > 0) out += ` putters=${s.puttersWaiting}`;
-    if (s.unfinishedTasks > 0) out += ` tasks=${s.unfinishedTasks}`;
+    if (s.unfinishedTasks > 0) out += ` unfinished=${s.unfinishedTasks}`;
     if (s.shutdown) out += " shutdown";
     return `${out}>`;
   }
@@ -301,7 +329,7 @@ export class Queue<T> implements AsyncIterable<T> {
         this.handedOff++;
         next.wakeWith(item);
       } else {
-        this._store.restore(item);
+        this.restore(item);
       }
       throw node._error;
     }
@@ -317,7 +345,29 @@ export class Queue<T> implements AsyncIterable<T> {
       throw node._error;
     }
     if (this.isShutdown) throw this.shutDownError("put()");
-    this.insert(node._value as T);
+    try {
+      this.insert(node._value as T);
+    } catch (error) {
+      // A PriorityQueue's compare refused the item: the put fails and its slot goes on.
+      this.wakePutters();
+      throw error;
+    }
+  }
+
+  /**
+   * Gives back an item a cancelled getter was handed. The store keeps it even if a PriorityQueue's
+   * compare throws (it cannot be refused: it was already in the queue); the getter must fail with
+   * its cancellation, so the compare's error goes to the loop's exception handler.
+   */
+  private restore(item: T): void {
+    try {
+      this._store.restore(item);
+    } catch (error) {
+      currentLoop().callExceptionHandler({
+        message: `${this.constructor.name}: compare threw while giving back an item from a cancelled get(); the item is kept`,
+        exception: error,
+      });
+    }
   }
 
   private insert(item: T): void {

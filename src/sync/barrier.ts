@@ -59,10 +59,10 @@ export class Barrier {
   /** @throws RangeError if `parties` is not an integer >= 1; TypeError if not a number. */
   constructor(parties: number) {
     if (typeof parties !== "number") {
-      throw new TypeError(`Barrier expects a number of parties (an integer >= 1): received ${describe(parties)}`);
+      throw new TypeError(`Barrier expects parties to be a positive integer: received ${describe(parties)}`);
     }
     if (!Number.isInteger(parties) || parties < 1) {
-      throw new RangeError(`Barrier expects a number of parties that is an integer >= 1: received ${describe(parties)}`);
+      throw new RangeError(`Barrier expects parties to be a positive integer: received ${describe(parties)}`);
     }
     this._parties = parties;
   }
@@ -86,10 +86,15 @@ export class Barrier {
    * Waits until `parties` tasks have called `wait()`; resolves to this task's arrival index
    * (0 .. parties-1).
    *
-   * @throws BrokenBarrierError if the barrier is aborted, or reset while this task waits.
+   * @throws TypeError (at the call) if `options.signal` is not an AbortSignal. Rejects with
+   * BrokenBarrierError if the barrier is aborted, or reset while this task waits.
    */
-  async wait(options?: WaitOptions): Promise<number> {
+  wait(options?: WaitOptions): Promise<number> {
     const signal = options === undefined ? undefined : checkSignal("Barrier.wait()", options);
+    return this.arrive(signal);
+  }
+
+  private async arrive(signal: AbortSignal | undefined): Promise<number> {
     const task = runningTask();
     const refused = refusal(task, signal);
     if (refused !== PROCEED) throw refused;

@@ -19,6 +19,7 @@
  * }
  */
 import { inspect } from "node:util";
+import { InvalidStateError } from "../errors.js";
 import { describe } from "../kernel/validate.js";
 import { checkSignal, runningTask, type WaitOptions } from "../kernel/waiting.js";
 import type { Guard } from "./guard.js";
@@ -67,8 +68,9 @@ export class Condition {
     return this.lock.acquire(options);
   }
 
-  /** Releases the underlying lock. @throws Error if it is not held. */
+  /** Releases the underlying lock. @throws InvalidStateError if it is not held. */
   release(): void {
+    if (!this.lock.locked()) throw notAcquired("release()");
     this.lock.release();
   }
 
@@ -76,11 +78,16 @@ export class Condition {
    * Releases the lock, waits until notified, re-acquires the lock and resolves to true.
    * If cancelled (or `signal` aborts), it still re-acquires the lock, then throws.
    *
-   * @throws Error if the lock is not held; TypeError if `options.signal` is not an AbortSignal.
+   * @throws TypeError (at the call) if `options.signal` is not an AbortSignal. Rejects with
+   * InvalidStateError if the lock is not held.
    */
-  async wait(options?: WaitOptions): Promise<true> {
+  wait(options?: WaitOptions): Promise<true> {
     const signal = options === undefined ? undefined : checkSignal("Condition.wait()", options);
-    if (!this.lock.locked()) throw new Error("Condition.wait(): cannot wait on an un-acquired lock (acquire it first)");
+    return this.waitChecked(signal);
+  }
+
+  private async waitChecked(signal: AbortSignal | undefined): Promise<true> {
+    if (!this.lock.locked()) throw notAcquired("wait()");
     const task = runningTask();
     const refused = refusal(task, signal);
     if (refused !== PROCEED) throw refused;
@@ -115,15 +122,21 @@ export class Condition {
    * Waits until `predicate()` is truthy (checking it first) and returns its value. The lock must
    * be held whenever the predicate is false.
    *
-   * @throws TypeError if `predicate` is not a function; Error if the lock is not held.
+   * @throws TypeError (at the call) if `predicate` is not a function or `options.signal` is not an
+   * AbortSignal. Rejects with InvalidStateError if the predicate is false and the lock is not held.
    */
-  async waitFor<T>(predicate: () => T, options?: WaitOptions): Promise<T> {
+  waitFor<T>(predicate: () => T, options?: WaitOptions): Promise<T> {
     if (typeof predicate !== "function") {
       throw new TypeError(`Condition.waitFor() expects a predicate function: received ${describe(predicate)}`);
     }
+    const signal = options === undefined ? undefined : checkSignal("Condition.waitFor()", options);
+    return this.waitForChecked(predicate, signal);
+  }
+
+  private async waitForChecked<T>(predicate: () => T, signal: AbortSignal | undefined): Promise<T> {
     let result = predicate();
     while (!result) {
-      await this.wait(options);
+      await this.waitChecked(signal);
       result = predicate();
     }
     return result;
@@ -133,20 +146,24 @@ export class Condition {
    * Wakes up to `n` waiting tasks (oldest first). Each returns from `wait()` once it re-acquires
    * the lock, which the caller of `notify()` still holds.
    *
-   * @throws Error if the lock is not held; RangeError if `n` is negative or NaN.
+   * @throws RangeError if `n` is not a non-negative integer or Infinity (all); TypeError if not a
+   * number; InvalidStateError if the lock is not held.
    */
   notify(n = 1): void {
-    if (typeof n !== "number" || Number.isNaN(n) || n < 0) {
-      const err = typeof n !== "number" ? TypeError : RangeError;
-      throw new err(`Condition.notify() expects a count >= 0: received ${describe(n)}`);
+    if (typeof n !== "number") {
+      throw new TypeError(`Condition.notify() expects n to be a non-negative integer (or Infinity for all): received ${describe(n)}`);
     }
-    if (!this.lock.locked()) throw new Error("Condition.notify(): cannot notify on an un-acquired lock (acquire it first)");
+    if (!(Number.isInteger(n) || n === Infinity) || n < 0) {
+      throw new RangeError(`Condition.notify() expects n to be a non-negative integer (or Infinity for all): received ${describe(n)}`);
+    }
+    if (!this.lock.locked()) throw notAcquired("notify()");
     this.wake(n);
   }
 
-  /** Wakes every waiting task. @throws Error if the lock is not held. */
+  /** Wakes every waiting task. @throws InvalidStateError if the lock is not held. */
   notifyAll(): void {
-    this.notify(this.waiters.size);
+    if (!this.lock.locked()) throw notAcquired("notifyAll()");
+    this.wake(this.waiters.size);
   }
 
   /**
@@ -173,4 +190,8 @@ export class Condition {
       node.wake();
     }
   }
+}
+
+function notAcquired(op: string): InvalidStateError {
+  return new InvalidStateError(`Condition.${op}: the lock is not acquired (acquire it first)`);
 }

@@ -76,13 +76,16 @@ export class Event {
     return `<Event ${this.flag ? "set" : "unset"}${n > 0 ? ` waiters=${n}` : ""}>`;
   }
 
-  /** @internal `wait()` under another name in reports (Queue.join()). */
-  _wait(kind: ParkKind, options: WaitOptions | undefined): Promise<true> {
-    const signal = options === undefined ? undefined : checkSignal(kindName(kind, this), options);
+  /**
+   * @internal `wait()` under another name in reports: `Queue.join()` waits on its internal Event
+   * but names the queue (`host`) in the task tree.
+   */
+  _wait(kind: ParkKind, options: WaitOptions | undefined, host: object = this): Promise<true> {
+    const signal = options === undefined ? undefined : checkSignal(kindName(kind, host), options);
     const task = runningTask();
     const refused = refusal(task, signal);
     if (refused !== PROCEED) return Promise.reject(refused);
     if (this.flag) return TRUE;
-    return new Parked(this, kind).park<true>(this.waiters, task, signal);
+    return new Parked(host, kind).park<true>(this.waiters, task, signal);
   }
 }

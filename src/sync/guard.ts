@@ -7,6 +7,7 @@
  * later: a second `guard.release()` throws (it is a bug), while `[Symbol.dispose]` after an
  * explicit `release()` does nothing (so releasing early inside a `using` block is fine).
  */
+import { InvalidStateError } from "../errors.js";
 import "../kernel/polyfills.js";
 
 /** Something with a `release()` of one hold. */
@@ -27,11 +28,11 @@ export class Guard implements Disposable {
 
   /**
    * Releases the hold this guard represents.
-   * @throws Error if this guard already released its hold.
+   * @throws InvalidStateError if this guard already released its hold.
    */
   release(): void {
     if (!this.held) {
-      throw new Error(`Cannot release through this guard: it already released its hold on ${describeTarget(this.target)}`);
+      throw new InvalidStateError(`Cannot release through this guard: it already released its hold on ${describeTarget(this.target)}`);
     }
     this.held = false;
     this.target.release();

@@ -21,6 +21,7 @@
  * }
  */
 import { inspect } from "node:util";
+import { InvalidStateError } from "../errors.js";
 import { checkSignal, runningTask, type WaitOptions } from "../kernel/waiting.js";
 import type { CancelContext } from "../kernel/scope.js";
 import { Guard } from "./guard.js";
@@ -84,10 +85,10 @@ export class Lock {
    * Releases the lock; the oldest waiter (if any) gets it next. Any code may release, as in
    * asyncio (a lock is not owned by a task); prefer the guard.
    *
-   * @throws Error if the lock is not held.
+   * @throws InvalidStateError if the lock is not held.
    */
   release(): void {
-    if (!this.held) throw new Error("Lock.release(): the lock is not acquired (received a release of an unlocked Lock)");
+    if (!this.held) throw new InvalidStateError("Lock.release(): the lock is not acquired");
     this.held = false;
     this.wakeFirst();
   }

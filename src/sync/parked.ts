@@ -29,6 +29,7 @@
  */
 import { inspect } from "node:util";
 import { cancellationOf, CancelledError } from "../errors.js";
+import { resolveOpaque } from "../kernel/opaque.js";
 import { endWait, holdWait, lastWaitSeq, nextWaitSeq, takePendingCancel, type CancelContext, type HeldWait } from "../kernel/scope.js";
 import { linkSignal } from "../kernel/waiting.js";
 import { QueueNode, type WaiterQueue } from "./waiterQueue.js";
@@ -303,7 +304,8 @@ export class Parked<V = unknown> extends QueueNode implements HeldWait {
       this._reject(error);
       return;
     }
-    this._resolve(result);
+    // A Future or Task handed over (a queue item, a sleep's value) arrives as itself, as in asyncio.
+    resolveOpaque(this._resolve, result);
   }
 
   /** Cuts the wait's links to its signal and to the context holding it: it has ended. */

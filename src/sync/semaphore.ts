@@ -44,10 +44,10 @@ const ACQUIRE: ParkKind = { op: "Semaphore.acquire()", consume: consumeAcquire }
 
 function checkValue(where: string, value: unknown): number {
   if (typeof value !== "number") {
-    throw new TypeError(`${where} expects an initial value that is an integer >= 0: received ${describe(value)}`);
+    throw new TypeError(`${where} expects value (its initial permits) to be a non-negative integer: received ${describe(value)}`);
   }
   if (!Number.isInteger(value) || value < 0) {
-    throw new RangeError(`${where} expects an initial value that is an integer >= 0: received ${describe(value)}`);
+    throw new RangeError(`${where} expects value (its initial permits) to be a non-negative integer: received ${describe(value)}`);
   }
   return value;
 }

@@ -1,0 +1,125 @@
+// Bad input and wrong states, across the primitives: counts must be integers (a fraction is a
+// RangeError naming what was expected), arguments of async methods are checked at the call (a
+// throw, not a rejected promise), and wrong-state errors are InvalidStateError with a message that
+// names the operation.
+import { strict as assert } from "node:assert";
+import { describe, it } from "node:test";
+import {
+  Barrier,
+  BoundedSemaphore,
+  Condition,
+  InvalidStateError,
+  LifoQueue,
+  Lock,
+  PriorityQueue,
+  Queue,
+  Semaphore,
+} from "../src/index.js";
+import { vrun } from "./helpers.js";
+
+const notAnInteger = [1.5, -1, NaN, -Infinity];
+
+describe("count arguments must be integers", { timeout: 10_000 }, () => {
+  for (const Kind of [Queue, PriorityQueue, LifoQueue]) {
+    it(`${Kind.name} refuses a maxsize that is not a non-negative integer`, () => {
+      for (const bad of notAnInteger) {
+        assert.throws(() => new Kind(bad), {
+          name: "RangeError",
+          message: `${Kind.name} expects maxsize to be a non-negative integer (0 or Infinity = unbounded): received ${bad}`,
+        });
+      }
+      assert.throws(() => new Kind("3" as never), { name: "TypeError", message: /expects maxsize to be a non-negative integer.*received "3"/ });
+      assert.equal(new Kind(Infinity).full(), false, "Infinity means unbounded");
+      assert.equal(new Kind(2).maxsize, 2);
+    });
+  }
+
+  it("Queue.shutdown(immediate) expects a boolean, so an options object is not taken for true", () =>
+    vrun(() => {
+      const q = new Queue<number>();
+      q.putNowait(1);
+      assert.throws(() => q.shutdown({ immediate: true } as never), {
+        name: "TypeError",
+        message: "Queue.shutdown() expects immediate to be a boolean: received an object (Object)",
+      });
+      assert.throws(() => q.shutdown(1 as never), TypeError);
+      assert.equal(q.qsize(), 1, "a refused shutdown() changed nothing");
+      assert.equal(q.statistics().shutdown, false);
+      q.shutdown(false);
+      assert.equal(q.statistics().shutdown, true);
+    }));
+
+  it("Condition.notify(n) expects a non-negative integer or Infinity", () =>
+    vrun(async () => {
+      const cond = new Condition();
+      using _ = await cond.acquire();
+      for (const bad of [1.5, -1, NaN, -Infinity]) {
+        assert.throws(() => cond.notify(bad), {
+          name: "RangeError",
+          message: `Condition.notify() expects n to be a non-negative integer (or Infinity for all): received ${bad}`,
+        });
+      }
+      assert.throws(() => cond.notify("1" as never), TypeError);
+      cond.notify(0);
+      cond.notify(Infinity);
+    }));
+
+  it("Semaphore, BoundedSemaphore and Barrier name the count they expected", () => {
+    for (const Kind of [Semaphore, BoundedSemaphore]) {
+      for (const bad of [1.5, -1, NaN, Infinity]) {
+        assert.throws(() => new Kind(bad), {
+          name: "RangeError",
+          message: `${Kind.name} expects value (its initial permits) to be a non-negative integer: received ${bad}`,
+        });
+      }
+      assert.throws(() => new Kind("1" as never), TypeError);
+    }
+    for (const bad of [0, 1.5, -1, NaN, Infinity]) {
+      assert.throws(() => new Barrier(bad), { name: "RangeError", message: `Barrier expects parties to be a positive integer: received ${bad}` });
+    }
+    assert.throws(() => new Barrier("2" as never), TypeError);
+  });
+});
+
+describe("async methods check their arguments at the call", { timeout: 10_000 }, () => {
+  const badSignal = { signal: "abort" } as never;
+
+  it("Condition.wait(), Condition.waitFor() and Barrier.wait() throw a TypeError at once for bad arguments", () =>
+    vrun(async () => {
+      const cond = new Condition();
+      using _ = await cond.acquire();
+      assert.throws(() => void cond.wait(badSignal), { name: "TypeError", message: /Condition\.wait\(\) expects options\.signal to be an AbortSignal/ });
+      assert.throws(() => void cond.waitFor(() => false, badSignal), { name: "TypeError", message: /Condition\.waitFor\(\) expects options\.signal/ });
+      assert.throws(() => void cond.waitFor("ready" as never), { name: "TypeError", message: /Condition\.waitFor\(\) expects a predicate function/ });
+      assert.throws(() => void new Barrier(2).wait(badSignal), { name: "TypeError", message: /Barrier\.wait\(\) expects options\.signal/ });
+      assert.equal(cond.statistics().tasksWaiting, 0);
+      assert.equal(cond.locked(), true, "nothing released the lock");
+    }));
+});
+
+describe("wrong-state errors are InvalidStateError", { timeout: 10_000 }, () => {
+  it("Lock.release() on an unlocked lock throws InvalidStateError('Lock.release(): the lock is not acquired')", () => {
+    const lock = new Lock();
+    assert.throws(() => lock.release(), (e: unknown) => e instanceof InvalidStateError && e.message === "Lock.release(): the lock is not acquired");
+  });
+
+  it("a guard released twice throws InvalidStateError", () =>
+    vrun(async () => {
+      const guard = await new Lock().acquire();
+      guard.release();
+      assert.throws(() => guard.release(), (e: unknown) => e instanceof InvalidStateError && /already released its hold on Lock/.test(e.message));
+    }));
+
+  it("Condition without its lock: release() and notify() throw, wait() rejects, all with InvalidStateError naming the call", () =>
+    vrun(async () => {
+      const cond = new Condition();
+      const named = (op: string) => (e: unknown) =>
+        e instanceof InvalidStateError && e.message === `Condition.${op}: the lock is not acquired (acquire it first)`;
+      assert.throws(() => cond.release(), named("release()"));
+      assert.throws(() => cond.notify(), named("notify()"));
+      assert.throws(() => cond.notifyAll(), named("notifyAll()"));
+      await assert.rejects(cond.wait(), named("wait()"));
+      await assert.rejects(cond.waitFor(() => false), named("wait()"));
+      assert.equal(await cond.waitFor(() => 7), 7, "a true predicate needs no lock");
+    }));
+});
