@@ -111,3 +111,30 @@ export async function connect(where: string, url: string): Promise<Connection> {
     },
   };
 }
+
+/** A subscription to one pub/sub channel, on a connection of its own. */
+export interface Subscription {
+  close(): Promise<void>;
+}
+
+/**
+ * Subscribes to `channel` on a new connection; `onMessage` gets each message's text. The client
+ * subscribes again after a reconnect (messages published while disconnected are missed: callers
+ * back them with a key they can check).
+ */
+export async function subscribe(where: string, url: string, channel: string, onMessage: (message: string) => void): Promise<Subscription> {
+  const raw = createClient({ url, socket: { connectTimeout: 5000, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000) } });
+  raw.on("error", () => undefined); // reconnects are retried; a command error surfaces where it was sent
+  try {
+    await raw.connect();
+    await raw.subscribe(channel, (message: string) => onMessage(message));
+  } catch (error) {
+    raw.destroy();
+    throw new RedisServerError(`${where} could not subscribe at ${url}: ${(error as Error).message}`, { cause: error });
+  }
+  return {
+    async close() {
+      if (raw.isOpen) await raw.close().catch(() => raw.destroy());
+    },
+  };
+}

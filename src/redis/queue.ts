@@ -183,6 +183,26 @@ export class RedisQueue<T> implements AsyncIterable<Job<T>> {
   }
 
   /**
+   * @internal Adds an encoded item without waiting through the library: for work started on behalf
+   * of no task (a RedisExecutor's submit), which no task's cancel should stop half-way. No maxsize.
+   */
+  async _putEncoded(data: Buffer | string): Promise<void> {
+    this.checkOpen("put()");
+    const reply = await this.conn.script(PUT, this.keys, ["0", data]);
+    if (reply === -1) throw new QueueShutDown(`RedisQueue.put() cannot add to "${this.name}": it was shut down`);
+  }
+
+  /** @internal The codec, for _putEncoded callers. */
+  get _codec(): QueueConfig<T>["codec"] {
+    return this.config.codec;
+  }
+
+  /** @internal The dead-letter stream's key. */
+  get _deadKey(): string {
+    return this.keys[2] as string;
+  }
+
+  /**
    * Waits for an item and returns it as a `Job` (item, id, deliveries). Acknowledge it with
    * `taskDone(job)` when handled. A get() cancelled (by its task, a timeout or `signal`) loses no
    * item: one that arrives for it goes to the next get() of this queue object.
