@@ -78,6 +78,25 @@ describe("RedisQueue", { skip: skipWithoutRedis() }, () => {
     });
   });
 
+  it("RedisQueue get cancelled while its read was in flight leaves the item to the next get of that object", T, async () => {
+    await run(async () => {
+      const name = fresh();
+      await using q = await RedisQueue.open<string>(name, { url: server.url });
+      await using other = await RedisQueue.open<string>(name, { url: server.url });
+      const early = createTask(() => q.get());
+      await sleep(0.05); // its read is blocking now
+      early.cancel();
+      await assert.rejects(early, CancelledError);
+      await other.put("kept"); // the blocked read takes it, for nobody: q holds it
+      await sleep(0.2);
+      assert.equal(await other.qsize(), 0);
+      await assert.rejects(waitFor(other.get(), 0.5), TimeoutError, "q holds it, renewing its lease");
+      const job = await waitFor(q.get(), 2);
+      assert.equal(job.item, "kept");
+      assert.equal(job.deliveries, 1);
+    });
+  });
+
   it("RedisQueue close hands back an item read for a cancelled get, at once", T, async () => {
     await run(async () => {
       const name = fresh();
