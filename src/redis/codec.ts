@@ -8,7 +8,9 @@ import { deserialize, serialize } from "node:v8";
 
 /** Turns items into bytes and back; every process that opens a queue must use the same codec. */
 export interface Codec<T> {
+  /** The item as bytes (or text); throwing refuses the item (put() then throws a TypeError). */
   encode(item: T): Buffer | string;
+  /** The item back from its bytes; throwing sends the entry to the dead letters. */
   decode(data: Buffer): T;
 }
 

@@ -60,7 +60,7 @@ const RECENT_CANCELS = 10_000;
  * @example
  * const stop = new AbortController();
  * process.once("SIGTERM", () => stop.abort());
- * await run(() => serveExecutor({ url, name: "cpu", concurrency: 4, modules: ["./dist/jobs"], signal: stop.signal }));
+ * await run(() => serveExecutor({ url: "redis://127.0.0.1:6379", name: "cpu", concurrency: 4, modules: ["./dist/jobs"], signal: stop.signal }));
  */
 export async function serveExecutor(options: ServeExecutorOptions): Promise<void> {
   const where = "serveExecutor()";
