@@ -1,5 +1,5 @@
 // RedisExecutor and its workers (`asyncio-ts worker`, i.e. serveExecutor) as real processes,
-// against a real redis-server started by the tests (test/redisServer.ts).
+// against a real redis-server started by the tests (examples/redisServer.ts).
 import { strict as assert } from "node:assert";
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -8,7 +8,7 @@ import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { fromModule, gather, InvalidStateError, run, runInExecutor, sleep, TimeoutError, waitFor } from "../src/index.js";
 import { RedisExecutor } from "../src/redis/index.js";
-import { RedisServer, skipWithoutRedis } from "./redisServer.js";
+import { RedisServer, skipWithoutRedis } from "../examples/redisServer.js";
 
 const T = { timeout: 90_000 };
 const jobs = new URL("./fixtures/redis-jobs.ts", import.meta.url);

@@ -1,4 +1,4 @@
-// RedisQueue against a real redis-server started by the tests (test/redisServer.ts).
+// RedisQueue against a real redis-server started by the tests (examples/redisServer.ts).
 import { strict as assert } from "node:assert";
 import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { createClient } from "redis";
 import { CancelledError, createTask, getRunningLoop, gather, InvalidStateError, QueueShutDown, run, sleep, TimeoutError, waitFor } from "../src/index.js";
 import { Job, RedisQueue, RedisServerError } from "../src/redis/index.js";
-import { RedisServer, skipWithoutRedis } from "./redisServer.js";
+import { RedisServer, skipWithoutRedis } from "../examples/redisServer.js";
 
 const T = { timeout: 60_000 };
 let server: RedisServer;

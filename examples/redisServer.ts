@@ -1,5 +1,5 @@
-// A real redis-server for the tests of asyncio-ts/redis: started on a free loopback port with
-// persistence off, stopped after. When the binary is missing the tests skip, naming the package
+// A real redis-server for the tests of asyncio-ts/redis and for examples/distributed.ts: started
+// on a free loopback port with persistence off, stopped after. When the binary is missing the tests skip, naming the package
 // to install, except under CI=true, where a missing server is a failure.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
