@@ -75,9 +75,9 @@ async function main(workers: number, pageCount: number): Promise<void> {
       while ((await watcher.lLen("crawl:done")) < pageCount / 3) await sleep(0.05);
       const last = (await watcher.lRange("crawl:done", -1, -1))[0];
       await watcher.close();
-      const victim = children.find((c) => String(c.pid) === last?.split(" ")[1]) ?? (children[0] as ChildProcess);
-      victim.kill("SIGKILL");
-      console.log(`killed worker ${victim.pid} with SIGKILL, mid-run (the pages it held come back after the ${LEASE} s lease)`);
+      const victim = children.find((c) => String(c.pid) === last?.split(" ")[1]) ?? children[0];
+      victim?.kill("SIGKILL");
+      console.log(`killed worker ${victim?.pid} with SIGKILL, mid-run (the pages it held come back after the ${LEASE} s lease)`);
       await waitFor(pages.join(), 60);
       const total = (await waitFor(sums, 60)).reduce((a, b) => a + b, 0n);
       const expected = (BigInt(2_000_000 - 1) * BigInt(2_000_000) * BigInt(2 * 2_000_000 - 1)) / 6n;
@@ -95,7 +95,7 @@ async function main(workers: number, pageCount: number): Promise<void> {
     if (distinct.size !== pageCount) process.exitCode = 1;
   } finally {
     for (const child of children) child.kill("SIGTERM");
-    await Promise.all(children.map((c) => (c.exitCode !== null || c.signalCode !== null ? null : new Promise((r) => c.once("exit", r)))));
+    await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r(null) : c.once("exit", r)))));
     await web.close();
   }
 }
