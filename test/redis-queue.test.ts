@@ -87,33 +87,43 @@ describe("RedisQueue", { skip: skipWithoutRedis() }, () => {
       await sleep(0.05); // its read is blocking now
       early.cancel();
       await assert.rejects(early, CancelledError);
-      await other.put("kept"); // the blocked read takes it, for nobody: q holds it
-      await sleep(0.2);
-      assert.equal(await other.qsize(), 0);
-      await assert.rejects(waitFor(other.get(), 0.5), TimeoutError, "q holds it, renewing its lease");
+      await other.put("kept"); // the blocked read takes it, for nobody
       const job = await waitFor(q.get(), 2);
       assert.equal(job.item, "kept");
       assert.equal(job.deliveries, 1);
     });
   });
 
-  it("RedisQueue close hands back an item read for a cancelled get, at once", T, async () => {
+  it("RedisQueue an item read for a cancelled get goes back to the queue when no get follows", T, async () => {
+    await run(async () => {
+      const name = fresh();
+      await using q = await RedisQueue.open<string>(name, { url: server.url });
+      await using other = await RedisQueue.open<string>(name, { url: server.url });
+      const early = createTask(() => q.get());
+      await sleep(0.05);
+      early.cancel();
+      await assert.rejects(early, CancelledError);
+      await other.put("returned");
+      const job = await waitFor(other.get(), 2); // not after a 30 s lease: q handed it back
+      assert.equal(job.item, "returned");
+      assert.equal(job.deliveries, 1, "a hand-back is not a delivery");
+    });
+  });
+
+  it("RedisQueue close hands back the jobs it holds, at once", T, async () => {
     await run(async () => {
       const name = fresh();
       await using other = await RedisQueue.open<string>(name, { url: server.url });
       const q = await RedisQueue.open<string>(name, { url: server.url });
-      const getter = createTask(() => q.get());
-      await sleep(0.05); // the read is blocking now
-      getter.cancel();
-      await assert.rejects(getter, CancelledError);
-      await other.put("x"); // q's blocked read takes it, for nobody
-      await sleep(0.2);
-      assert.equal(await other.qsize(), 0, "q read it");
+      await other.put("x");
+      const held = await q.get(); // held by this running task: renewed, never redelivered on its own
+      assert.equal(held.item, "x");
       await q.close();
-      const job = await waitFor(other.get(), 2); // not after a 30 s lease: handed back
+      const job = await waitFor(other.get(), 2); // the lease is 30 s: this is the hand-back
       assert.equal(job.item, "x");
-      assert.equal(job.deliveries, 1, "a hand-back is not a delivery");
+      assert.equal(job.deliveries, 2);
       await assert.rejects(q.get(), InvalidStateError);
+      await assert.rejects(q.taskDone(held), InvalidStateError);
     });
   });
 
@@ -137,15 +147,29 @@ describe("RedisQueue", { skip: skipWithoutRedis() }, () => {
     });
   });
 
-  it("RedisQueue put cancelled after its command was sent may still add the item (at-least-once)", T, async () => {
+  it("RedisQueue put cancelled before its command was sent adds nothing; after, it may still add the item (at-least-once)", T, async () => {
     await run(async () => {
       await using q = await RedisQueue.open<string>(fresh(), { url: server.url });
-      const putter = createTask(() => q.put("sent"));
-      await sleep(0); // the put is now waiting for Redis's reply
-      assert.ok(putter.cancel());
-      await assert.rejects(putter, CancelledError);
+      // Cancelled in the loop batch it started in: its batch has not gone out.
+      const early = createTask(() => q.put("never"));
+      const canceller = createTask(async () => void early.cancel());
+      await canceller;
+      await assert.rejects(early, CancelledError);
+      // Redis holds every command for 0.5 s, so the put is surely in flight when cancelled.
+      const pauser = createClient({ url: server.url });
+      await pauser.connect();
+      await pauser.sendCommand(["CLIENT", "PAUSE", "500", "ALL"]);
+      const late = createTask(() => q.put("sent"));
+      await new Promise((resolve) => setTimeout(resolve, 100)); // its batch went out and waits on the server
+      assert.ok(late.cancel());
+      const loop = getRunningLoop();
+      const start = loop.time();
+      await assert.rejects(late, CancelledError);
+      assert.ok(loop.time() - start < 0.3, "the cancel did not wait for the reply");
+      await pauser.close();
       const job = await waitFor(q.get(), 2);
       assert.equal(job.item, "sent");
+      assert.equal(await q.qsize(), 0, "and not the early one");
     });
   });
 

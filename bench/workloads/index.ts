@@ -3,6 +3,7 @@ import type { Workload } from "../harness.js";
 import { largeJobsWorkload, tinyJobsWorkload } from "./executors.js";
 import { memoryWorkload } from "./memory.js";
 import { queueWorkload } from "./queue.js";
+import { redisExecWorkload, redisQueueWorkload } from "./redis.js";
 import { lockWorkload, semaphoreWorkload, wakeWorkloads } from "./sync.js";
 import { alsWorkload, gatherWorkload, waitForWorkload } from "./tasks.js";
 
@@ -17,4 +18,6 @@ export const workloads: Workload[] = [
   tinyJobsWorkload,
   largeJobsWorkload,
   alsWorkload,
+  redisQueueWorkload,
+  redisExecWorkload,
 ];

@@ -8,6 +8,8 @@
  *   a getter's future (handed, the getter not yet resumed), `held` (the user has it), or given back
  *   to Redis (acknowledged, retried, or handed back by close()). A getter cancelled after its future
  *   got a job puts the job back at the front of the stash, so a cancelled get() loses nothing.
+ * - Entries left in `stash` when the reader stops (their getters were cancelled) wait
+ *   STASH_GRACE_MS for a get() of this object, then go back to the queue (handBackStale).
  * - Everything in `stash` and every held job whose task still runs is renewed (its idle time
  *   reset) every leaseSeconds / 3; so only a consumer that died, froze, or whose task ended without
  *   taskDone/retry loses its jobs to another consumer, after leaseSeconds.
@@ -19,6 +21,7 @@
  */
 import { setTimeout as delay } from "node:timers/promises";
 import { currentTask, getEventLoop, InvalidStateError, QueueShutDown, sleep, type Future } from "../index.js";
+import { Batcher } from "./batcher.js";
 import { connect, text, type Connection } from "./client.js";
 import { encodeItem } from "./codec.js";
 import { claimedReply, readReply, type RawEntry } from "./entries.js";
@@ -30,6 +33,8 @@ import { awaitFuture, mirror, signalOption } from "./waitReply.js";
 
 /** The longest a read blocks its connection: the bound on how long close() waits for a read. */
 const READ_BLOCK_MS = 100;
+/** How long entries read for cancelled getters wait for a new get() before they are handed back. */
+const STASH_GRACE_MS = 200;
 /** The most entries one read takes for waiting getters. */
 const READ_MAX = 256;
 
@@ -51,6 +56,12 @@ export interface DeadLetter<T> {
   consumer: string;
   /** Why it was buried ("lease expired after 5 deliveries", "retried 5 times", a decode error). */
   reason: string;
+}
+
+function settle(future: Future<unknown>, ok: boolean, value: unknown): void {
+  if (future.done()) return;
+  if (ok) future.setResult(value);
+  else future.setException(value);
 }
 
 function isConnectionError(error: unknown, conn: Connection): boolean {
@@ -93,8 +104,9 @@ export class RedisQueue<T> implements AsyncIterable<Job<T>> {
   private readonly maintainEveryMs: number;
   private readonly heartbeat: NodeJS.Timeout;
   private closing: Promise<void> | null = null;
-  private acks: string[] = [];
-  private acked: Promise<unknown> | null = null;
+  private readonly puts: Batcher;
+  private staleTimer: NodeJS.Timeout | null = null;
+  private readonly acks: Batcher;
 
   private constructor(
     name: string,
@@ -110,6 +122,11 @@ export class RedisQueue<T> implements AsyncIterable<Job<T>> {
     this.keys = keys.all;
     this.stream = keys.stream;
     this.maintainEveryMs = Math.min(config.leaseMs / 4, 250);
+    this.puts = new Batcher(async (payloads) => (await this.conn.script(PUT, this.keys, [String(this.maxsize), ...payloads])) as unknown[]);
+    this.acks = new Batcher(async (ids) => {
+      const done = await this.conn.script(ACK, this.keys, [this.config.group, ...ids]);
+      return ids.map(() => done);
+    });
     this.heartbeat = setInterval(() => void this.renew(), config.leaseMs / 3);
     this.heartbeat.unref();
   }
@@ -172,7 +189,10 @@ export class RedisQueue<T> implements AsyncIterable<Job<T>> {
     let pause = 0.005;
     for (;;) {
       if (signal?.aborted === true) throw signal.reason;
-      const reply = await awaitFuture(mirror(this.conn.script(PUT, this.keys, [String(this.maxsize), data])), signal);
+      const future = getEventLoop().createFuture<unknown>();
+      // Cancelled before its batch is sent, the put is left out of it: nothing added.
+      this.puts.add(data, () => !future.done(), (ok, value) => settle(future, ok, value));
+      const reply = await awaitFuture(future, signal);
       if (reply === -1) throw new QueueShutDown(`RedisQueue.put() cannot add to "${this.name}": it was shut down`);
       if (reply !== 0) return;
       // Full: poll for room. A cancel lands in this sleep, before anything was added.
@@ -188,7 +208,8 @@ export class RedisQueue<T> implements AsyncIterable<Job<T>> {
    */
   async _putEncoded(data: Buffer | string): Promise<void> {
     this.checkOpen("put()");
-    const reply = await this.conn.script(PUT, this.keys, ["0", data]);
+    const reply = await new Promise((resolve, reject) => this.puts.add(data, () => true, (ok, value) => (ok ? resolve(value) : reject(value))));
+    if (reply === 0) throw new RangeError(`RedisQueue "${this.name}" is full (maxsize ${this.maxsize})`);
     if (reply === -1) throw new QueueShutDown(`RedisQueue.put() cannot add to "${this.name}": it was shut down`);
   }
 
@@ -259,11 +280,32 @@ export class RedisQueue<T> implements AsyncIterable<Job<T>> {
       this.reader = null;
       // A getter that arrived while the loop was ending.
       if (this.closing === null && this.waiting() > 0) this.startReader();
+      else if (this.stash.length > 0 && this.staleTimer === null) {
+        this.staleTimer = setTimeout(() => void this.handBackStale(), STASH_GRACE_MS);
+      }
     });
+  }
+
+  /**
+   * Entries read for getters that were cancelled, and not taken by a get() since: back to the
+   * queue for any consumer (not counted as a delivery), so an object that stops calling get()
+   * does not sit on them. Removed from the stash first: a get() arriving meanwhile cannot take one.
+   */
+  private async handBackStale(): Promise<void> {
+    this.staleTimer = null;
+    if (this.closing !== null || this.reader !== null || this.waiting() > 0) return;
+    const stale = this.stash.splice(0);
+    await Promise.all(stale.map((job) => this.handBack(job, job.deliveries - 1))).catch(() => undefined); // lost: back after the lease
+  }
+
+  private handBack(job: Job<T>, deliveries: number): Promise<unknown> {
+    return this.conn.script(REQUEUE, this.keys, [this.config.group, this.consumer, job.id, String(deliveries), "0", "0", ""]);
   }
 
   /** The reader loop: runs while getters wait; never rejects. */
   private async read(): Promise<void> {
+    // Let the getters woken together (by one batch of acknowledgements) arrive: one read for all.
+    await new Promise((resolve) => setImmediate(resolve));
     let failures = 0;
     while (this.closing === null && this.waiting() > 0) {
       try {
@@ -350,22 +392,16 @@ export class RedisQueue<T> implements AsyncIterable<Job<T>> {
 
   /**
    * Acknowledges `job`: it is done and will not be delivered again. Calls made in the same turn
-   * of the event loop go to Redis as one script.
+   * of Node's event loop go to Redis as one script call.
    *
    * @throws TypeError for a value that is not a Job; InvalidStateError for a job this object does not hold.
    */
   async taskDone(job: Job<T>): Promise<void> {
     this.takeHeld("taskDone()", job);
-    this.acks.push(job.id);
-    if (this.acked === null) {
-      this.acked = new Promise<void>((resolve) => queueMicrotask(resolve)).then(() => {
-        const ids = this.acks;
-        this.acks = [];
-        this.acked = null;
-        return this.conn.script(ACK, this.keys, [this.config.group, ...ids]);
-      });
-    }
-    await awaitFuture(mirror(this.acked), undefined);
+    const future = getEventLoop().createFuture<unknown>();
+    // Sent even if this call is cancelled: the job is no longer held, so it had better be acknowledged.
+    this.acks.add(job.id, () => true, (ok, value) => settle(future, ok, value));
+    await awaitFuture(future, undefined);
   }
 
   /**
@@ -448,11 +484,10 @@ export class RedisQueue<T> implements AsyncIterable<Job<T>> {
     const back: Array<[Job<T>, number]> = [...this.stash.splice(0).map((job): [Job<T>, number] => [job, job.deliveries - 1])];
     for (const job of this.held) back.push([job, job.deliveries]);
     this.held.clear();
+    if (this.staleTimer !== null) clearTimeout(this.staleTimer);
     try {
-      await Promise.all(
-        back.map(([job, d]) => this.conn.script(REQUEUE, this.keys, [this.config.group, this.consumer, job.id, String(d), "0", "0", ""])),
-      );
-      await this.acked;
+      await Promise.all(back.map(([job, d]) => this.handBack(job, d)));
+      await Promise.all([this.acks.drained(), this.puts.drained()]);
     } catch {
       // Redis is gone: what was not handed back is delivered again after its lease.
     } finally {

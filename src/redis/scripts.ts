@@ -46,14 +46,26 @@ local function bury(group, id, v, deliveries, consumer, reason)
 end
 `;
 
-/** ARGV: maxsize, payload → entry id; 0 when full; -1 when shut down. */
+/** ARGV: maxsize, payloads... → for each payload in order: its entry id; 0 when full; -1 when shut down. */
 export const PUT = new Script(`${PRELUDE}
-if redis.call('EXISTS', shut) == 1 then return -1 end
+local out = {}
+if redis.call('EXISTS', shut) == 1 then
+  for i = 2, #ARGV do out[i - 1] = -1 end
+  return out
+end
 local max = tonumber(ARGV[1])
-if max > 0 and tonumber(redis.call('GET', n) or '0') >= max then return 0 end
-local id = redis.call('XADD', s, '*', 'v', ARGV[2], 'd', '0')
-redis.call('INCR', n)
-return id
+local count = tonumber(redis.call('GET', n) or '0')
+local added = 0
+for i = 2, #ARGV do
+  if max > 0 and count + added >= max then
+    out[i - 1] = 0
+  else
+    out[i - 1] = redis.call('XADD', s, '*', 'v', ARGV[i], 'd', '0')
+    added = added + 1
+  end
+end
+if added > 0 then redis.call('INCRBY', n, added) end
+return out
 `);
 
 /** ARGV: group, ids... → how many were acknowledged now (an id acknowledged before counts 0). */

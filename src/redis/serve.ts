@@ -104,7 +104,7 @@ export async function serveExecutor(options: ServeExecutorOptions): Promise<void
     const serve = async (job: Job<RemoteJob>): Promise<void> => {
       const { id, url: moduleUrl, exportName } = job.item;
       const report = (state: "started" | "done" | "failed" | "cancelled" | "refused"): void => options.onJob?.({ id, exportName, state });
-      if (recentCancels.delete(id) || (await served.command(["EXISTS", cancelKey(name, id)])) === 1) {
+      if (recentCancels.delete(id)) {
         report("cancelled");
         await queue.taskDone(job);
         return;
@@ -115,14 +115,15 @@ export async function serveExecutor(options: ServeExecutorOptions): Promise<void
         report("refused");
         reply = replyForThrown(new Error(`worker ${hostname()}:${process.pid} refuses to run fromModule(${JSON.stringify(moduleUrl)}, ${JSON.stringify(exportName)}): ${why}`));
       } else {
-        if (recentCancels.delete(id)) {
-          report("cancelled");
-          await queue.taskDone(job);
-          return;
-        }
         const task = createTask(() => pool.submit(fromModule(moduleUrl, exportName), ...job.item.args), { name: `job ${id}` });
         running.set(id, task);
         report("started");
+        // A cancel published before this worker subscribed (or while it was reconnecting) left a
+        // mark: checked while the job starts, not before, to keep it off the latency path.
+        void served.command(["EXISTS", cancelKey(name, id)]).then(
+          (marked) => void (marked === 1 && task.cancel("cancelled by the submitter")),
+          () => undefined,
+        );
         try {
           reply = [OK, await task];
           report("done");
@@ -139,8 +140,10 @@ export async function serveExecutor(options: ServeExecutorOptions): Promise<void
           running.delete(id);
         }
       }
-      await served.command(["RPUSH", job.item.reply, encodeReply(id, reply)]);
-      await served.command(["EXPIRE", job.item.reply, String(KEEP_SECONDS)]);
+      await Promise.all([
+        served.command(["RPUSH", job.item.reply, encodeReply(id, reply)]),
+        served.command(["EXPIRE", job.item.reply, String(KEEP_SECONDS)]),
+      ]);
       await queue.taskDone(job);
     };
     await taskGroup((tg) => {
