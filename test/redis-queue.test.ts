@@ -152,7 +152,7 @@ describe("RedisQueue", { skip: skipWithoutRedis() }, () => {
       await using q = await RedisQueue.open<string>(fresh(), { url: server.url });
       // Cancelled in the loop batch it started in: its batch has not gone out.
       const early = createTask(() => q.put("never"));
-      const canceller = createTask(async () => void early.cancel());
+      const canceller = createTask(() => Promise.resolve(early.cancel()));
       await canceller;
       await assert.rejects(early, CancelledError);
       // Redis holds every command for 0.5 s, so the put is surely in flight when cancelled.
