@@ -56,7 +56,6 @@ export function taskStartedBy(callback: unknown, arg: unknown): Task<unknown> | 
 // storage.getStore() there is this task: no closure and no async wrapper per task.
 function startBody(task: Task<unknown>): void {
   task._stepSeq = lastWaitSeq();
-  task._resumeEpoch = task._loop._epoch;
   const fn = task._fn as () => unknown;
   task._fn = null;
   let result: unknown;
@@ -114,10 +113,11 @@ export class Task<T = unknown> extends Future<T> implements Linked, CancelContex
   /** @internal */ _mustCancel = false;
   /** @internal */ declare _pendingCancelMessage: string | undefined;
   /** @internal */ _numCancelsRequested = 0;
-  /** @internal The wait stamp when the task last resumed from a library wait or started (see scope.ts). */
+  /**
+   * @internal The wait stamp when the task last resumed from a library wait or started (see
+   * scope.ts); compared with the loop's `_batchSeq`, it also tells whether that was in this batch.
+   */
   _stepSeq = 0;
-  /** @internal The loop batch in which the task last resumed from a library wait or started. */
-  _resumeEpoch = -1;
   /**
    * @internal The pending cancellation came from elsewhere while the task was still in the step
    * it had just resumed for: if that step returns, the task keeps its result (see `_succeed`).
@@ -194,7 +194,8 @@ export class Task<T = unknown> extends Future<T> implements Linked, CancelContex
     if (cancelWaits(this, message)) return true;
     this._mustCancel = true;
     this._pendingCancelMessage = message;
-    const soft = this._resumeEpoch === this._loop._epoch && currentContextTask() !== this;
+    // Resumed (or started) since the current loop batch began: still in that step.
+    const soft = this._stepSeq >= this._loop._batchSeq && currentContextTask() !== this;
     if (soft || this._softCancel !== undefined) this._softCancel = soft;
     return true;
   }

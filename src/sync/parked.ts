@@ -127,10 +127,7 @@ function settleWoken(): void {
         void RESOLVED.then(settleWoken);
         return;
       }
-      if (resumed !== task) {
-        task._stepSeq = lastWaitSeq();
-        task._resumeEpoch = task._loop._epoch;
-      }
+      if (resumed !== task) task._stepSeq = lastWaitSeq();
       resumed = task;
     }
     settleHead = node._next as Parked<unknown> | null;
