@@ -45,6 +45,18 @@ function captureResolvers(resolve: (value: never) => void, reject: (reason: unkn
   capturedReject = reject;
 }
 
+/** A library listener that is an object: told by a method call, so it needs no closure. */
+export interface FutureObserver {
+  _onFutureDone(): void;
+}
+
+type Listener = ((future: never) => void) | FutureObserver;
+
+function notify(listener: Listener, future: unknown): void {
+  if (typeof listener === "function") listener(future as never);
+  else listener._onFutureDone();
+}
+
 interface DoneCall {
   cb: (future: unknown) => void;
   fut: unknown;
@@ -72,9 +84,13 @@ export class Future<T = unknown> implements PromiseLike<T>, Waiter {
   // Stored callbacks are typed without T (`never` parameters) so that Future<T> stays covariant in T:
   // a Task<string> is a Task<unknown>.
   private declare callbacks: Array<(future: never) => void> | undefined;
-  /** @internal Library listeners run synchronously on completion: one inline slot, then an array. */
-  private listener: ((future: never) => void) | null = null;
-  private declare listeners: Array<(future: never) => void> | undefined;
+  /**
+   * @internal Library listeners run synchronously on completion: one inline slot, then an array.
+   * A listener is a function, or an object told through `_onFutureDone()` (a task's await: no
+   * closure per await).
+   */
+  private listener: Listener | null = null;
+  private declare listeners: Listener[] | undefined;
   private promise: Promise<T> | null = null;
   private resolvePromise: ((value: never) => void) | null = null;
   private rejectPromise: ((reason: unknown) => void) | null = null;
@@ -245,8 +261,8 @@ export class Future<T = unknown> implements PromiseLike<T>, Waiter {
   }
 
   /** @internal Adds a listener run synchronously at completion (or now, if done). */
-  _addListener(listener: (future: Future<T>) => void): void {
-    if (this._state !== PENDING) listener(this);
+  _addListener(listener: ((future: Future<T>) => void) | FutureObserver): void {
+    if (this._state !== PENDING) notify(listener, this);
     else if (this.listener === null) this.listener = listener;
     else (this.listeners ??= []).push(listener);
   }
@@ -338,12 +354,12 @@ export class Future<T = unknown> implements PromiseLike<T>, Waiter {
     const listener = this.listener;
     if (listener !== null) {
       this.listener = null;
-      listener(this as never);
+      notify(listener, this);
     }
     const listeners = this.listeners;
     if (listeners !== undefined) {
       this.listeners = undefined;
-      for (const l of listeners) l(this as never);
+      for (const l of listeners) notify(l, this);
     }
     const callbacks = this.callbacks;
     if (callbacks !== undefined) {

@@ -11,7 +11,7 @@ import type { CancelContext } from "./scope.js";
 /** The part of Future this wait uses (a structural type: no import cycle with future.ts). */
 export interface Awaitable {
   cancel(message?: string): boolean;
-  _addListener(listener: () => void): void;
+  _addListener(listener: { _onFutureDone(): void }): void;
   /** The outcome, as `result()` gives it (throws the exception or the CancelledError). */
   _outcome(): unknown;
   describe(): string;
@@ -40,10 +40,6 @@ function consumeOutcome(node: Parked<unknown>): unknown {
 
 const AWAIT: ParkKind<unknown> = { op: "await", consume: consumeOutcome };
 
-function wakeWaits(this: FutureWait): void {
-  if (this._state === WAITING) this.wake();
-}
-
 export class FutureWait extends Parked<unknown> {
   declare readonly host: Awaitable;
 
@@ -58,8 +54,13 @@ export class FutureWait extends Parked<unknown> {
   /** Starts the wait in `ctx`; returns the promise `then()` hands back. */
   start<R>(ctx: CancelContext): Promise<R> {
     const promise = this.park<R>(null, ctx, undefined);
-    this.host._addListener(wakeWaits.bind(this));
+    this.host._addListener(this);
     return promise;
+  }
+
+  /** The future completed: its outcome is this wait's grant. */
+  _onFutureDone(): void {
+    if (this._state === WAITING) this.wake();
   }
 
   /** Cancelling the wait cancels the future, as asyncio cancels `_fut_waiter`; a done future's outcome arrived too late. */
