@@ -66,7 +66,7 @@ function capture(resolve: (value: never) => void, reject: (reason: unknown) => v
 let lastPromise: Promise<unknown> | null = null;
 let lastParked: Parked<unknown> | null = null;
 
-function remember(promise: Promise<unknown>, node: Parked<unknown>): void {
+function remember(promise: Promise<unknown> | null, node: Parked<unknown> | null): void {
   lastPromise = promise;
   lastParked = node;
 }
@@ -305,7 +305,7 @@ export class Parked<V = unknown> extends QueueNode implements HeldWait {
     resolveOpaque(this._resolve, result);
   }
 
-  /** Cuts the wait's links to its signal and to the context holding it: it has ended. */
+  /** Cuts the wait's links to its signal, to the context holding it, and to `parkedFor`: it has ended. */
   private detach(): void {
     const unlink = this._unlink;
     if (unlink !== null) {
@@ -313,6 +313,7 @@ export class Parked<V = unknown> extends QueueNode implements HeldWait {
       unlink();
     }
     endWait(this);
+    if (lastParked === (this as Parked<unknown>)) remember(null, null);
   }
 
   /**
