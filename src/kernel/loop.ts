@@ -14,6 +14,7 @@ import { Handle, TimerHandle } from "./handle.js";
 import { TimerHeap } from "./heap.js";
 import { debugEnabled, markBatchTimed, reportSlow } from "../debug/slowCallbacks.js";
 import { Task, taskStartedBy, type TaskOptions } from "./task.js";
+import { batchEnded, batchStarted } from "./batch.js";
 import { nextWaitSeq } from "./scope.js";
 import { TaskList } from "./taskList.js";
 import { checkDelay, checkFunction, checkWhen } from "./validate.js";
@@ -324,6 +325,7 @@ export class Loop implements ClockHost {
     const batch = this.beginBatch();
     const previous = enterCallbacks(this);
     const n = batch.length;
+    batchStarted();
     if (this._debug) this.runTimed(batch, n);
     else {
       for (let i = 0; i < n; i += 2) {
@@ -335,6 +337,7 @@ export class Loop implements ClockHost {
       }
     }
     enterCallbacks(previous);
+    batchEnded();
     this.endBatch(batch);
   }
 

@@ -31,6 +31,7 @@ import { inspect } from "node:util";
 import { cancellationOf, CancelledError } from "../errors.js";
 import { resolveOpaque } from "../kernel/opaque.js";
 import { endWait, holdWait, lastWaitSeq, nextWaitSeq, takePendingCancel, type CancelContext, type HeldWait } from "../kernel/scope.js";
+import { inBatch, setBatchEndHook } from "../kernel/batch.js";
 import { linkSignal } from "../kernel/waiting.js";
 import { QueueNode, type WaiterQueue } from "./waiterQueue.js";
 
@@ -144,9 +145,20 @@ function queueForSettling(node: Parked<unknown>): void {
   settleTail = node;
   if (!settleScheduled) {
     settleScheduled = true;
-    void RESOLVED.then(settleWoken);
+    // Woken by a loop callback: the loop settles at the end of its batch (no microtask needed).
+    if (!inBatch()) void RESOLVED.then(settleWoken);
+    else settleAtBatchEnd = true;
   }
 }
+
+/** Set when the settle pass waits for the end of the running loop batch. */
+let settleAtBatchEnd = false;
+
+setBatchEndHook(() => {
+  if (!settleAtBatchEnd) return;
+  settleAtBatchEnd = false;
+  settleWoken();
+});
 
 export class Parked<V = unknown> extends QueueNode implements HeldWait {
   /** @internal */ _state: ParkedState = WAITING;
