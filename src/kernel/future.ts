@@ -212,15 +212,16 @@ export class Future<T = unknown> implements PromiseLike<T>, Waiter {
         // What the task awaits now: its cancellation cancels this future, and the task resumes
         // through the one settle step every library wait uses (src/sync/parked.ts).
         const pending = takePendingCancel(ctx);
+        const wait = new FutureWait(this, onfulfilled as never, onrejected);
         if (pending !== null) {
           // A cancellation the task could not receive yet is delivered here, the way asyncio's
           // Task.__step does it: by cancelling the future now awaited, so an awaited task is
           // cancelled too and this await ends once it has unwound (bpo-34872).
-          if (!this.cancel(pending.message === "" ? undefined : pending.message)) {
-            return Promise.reject(pending).then(onfulfilled, onrejected);
-          }
+          const message = pending.message === "" ? undefined : pending.message;
+          if (!this.cancel(message)) return Promise.reject(pending).then(onfulfilled, onrejected);
+          wait._passedOn(message);
         }
-        return new FutureWait(this, onfulfilled as never, onrejected).start<R1 | R2>(ctx);
+        return wait.start<R1 | R2>(ctx);
       }
     }
     return this.getPromise().then(onfulfilled, onrejected);

@@ -5,6 +5,7 @@
  * turn), and a cancel that lands after the future completed but before the task resumed makes the
  * await throw CancelledError; the future keeps its outcome.
  */
+import { CancelledError } from "../errors.js";
 import { Parked, WAITING, type ParkKind } from "../sync/parked.js";
 import type { CancelContext } from "./scope.js";
 
@@ -14,6 +15,8 @@ export interface Awaitable {
   _addListener(listener: { _onFutureDone(): void }): void;
   /** The outcome, as `result()` gives it (throws the exception or the CancelledError). */
   _outcome(): unknown;
+  /** A task that finished with its result although a cancel reached it in its last step. */
+  readonly _cancelWithdrawn?: boolean | undefined;
   describe(): string;
 }
 
@@ -22,7 +25,12 @@ type OnRejected = ((reason: unknown) => unknown) | null | undefined;
 
 function consumeOutcome(node: Parked<unknown>): unknown {
   const wait = node as FutureWait;
-  const late = !wait.settle();
+  let late = !wait.settle();
+  if (!late && wait._error !== undefined && wait.host._cancelWithdrawn === true) {
+    // This wait passed its task's cancel on to the awaited task, which withdrew it (it had already
+    // returned, in asyncio's order): the cancel belongs to the awaiting task, at this await.
+    late = true;
+  }
   // Settled and delivered as a native `then` would: the handler's return value (or throw) is the
   // outcome of the promise `then()` returned.
   let value: unknown;
@@ -65,8 +73,15 @@ export class FutureWait extends Parked<unknown> {
 
   /** Cancelling the wait cancels the future, as asyncio cancels `_fut_waiter`; a done future's outcome arrived too late. */
   override cancel(message?: string): boolean {
-    if (this._state === WAITING) return this.host.cancel(message);
-    return super.cancel(message);
+    if (this._state !== WAITING) return super.cancel(message);
+    if (!this.host.cancel(message)) return false;
+    this._error = new CancelledError(message); // passed on: see consumeOutcome
+    return true;
+  }
+
+  /** The awaiting task's pending cancel was delivered by cancelling the awaited future (Future.then). */
+  _passedOn(message: string | undefined): void {
+    this._error = new CancelledError(message);
   }
 
   override describe(): string {

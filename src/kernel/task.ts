@@ -123,6 +123,8 @@ export class Task<T = unknown> extends Future<T> implements Linked, CancelContex
    * it had just resumed for: if that step returns, the task keeps its result (see `_succeed`).
    */
   declare _softCancel: boolean | undefined;
+  /** @internal Set when a soft cancel was withdrawn because the step returned (see `_succeed`). */
+  declare _cancelWithdrawn: boolean | undefined;
   /** @internal What the task awaits now (asyncio's `_fut_waiter`), outside any scope. */
   _waiter: Waiter | null = null;
   /** @internal Other library awaits in flight at once (e.g. inside Promise.all). */
@@ -311,8 +313,11 @@ export class Task<T = unknown> extends Future<T> implements Linked, CancelContex
       if (this._softCancel === true) {
         // Cancelled from elsewhere while still in the step it had resumed for, and that step
         // returned: asyncio runs a step atomically, so there the task would have finished first
-        // and cancel() found it done. It keeps its result; the request is withdrawn.
+        // and cancel() found it done. It keeps its result; the request is withdrawn, and a
+        // task that awaits it and passed its own cancel on through it gets that cancel back
+        // (see FutureWait: asyncio's parent would have found this task done).
         this._numCancelsRequested--;
+        this._cancelWithdrawn = true;
       } else {
         this._finishCancelled(new CancelledError(this._pendingCancelMessage));
         return;
