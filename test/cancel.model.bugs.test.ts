@@ -25,7 +25,7 @@ async function outcome(task: Task<unknown>): Promise<string> {
 // the child's, and the parent's await then returns the child's value: the parent runs on and
 // finishes normally, cancelling() 1. In asyncio the child's step would have finished first,
 // child.cancel() would have returned False, and the parent would get CancelledError at its await
-// (`_must_cancel`). Fix idea: when an awaited task withdraws a soft cancel that came through a
+// (`_must_cancel`). The fix: when an awaited task withdraws a soft cancel that came through a
 // FutureWait, the wait must deliver a CancelledError at the parent's resume (mark the FutureWait
 // LATE, or have FutureWait.cancel() record the request and consumeOutcome() honour it unless the
 // child really caught a CancelledError).
@@ -81,7 +81,7 @@ describe("fixed: a parent's cancel dropped when the awaited child withdraws its 
 // TimeoutError: the task's cancel is gone. Code that handles the timeout runs on and can return
 // normally (cancelling() stays 1), although cancel() returned true.
 // CPython 3.12/3.13 behave the same (the count at entry includes the pending request), but API.md
-// promises more ("never both accept and drop"). Fix idea: a scope entered while its task has an
+// promises more ("never both accept and drop"). The fix: a scope entered while its task has an
 // undelivered cancel (`_mustCancel` on the chain) counts it as newer than the scope
 // (cancellingOnEntry - 1), or takePendingCancel() tells the scopes it crosses.
 describe("fixed: a cancel pending at a scope's entry becomes its TimeoutError", T, () => {
