@@ -41,8 +41,8 @@
 //   - children only propagate cancellation (they never swallow a CancelledError): a child
 //     that catches it and returns a value makes the parent's await return that value, as in
 //     asyncio, so a parent's cancel is then legitimately "lost";
-//   - the loop batch ("step") is read from the loop's internal `_epoch` counter, which is how
-//     Task.cancel defines "the step it resumed for".
+//   - the loop batch ("step") is read from the loop's internal batch stamp (`_epoch`, or
+//     `_batchSeq` in later kernels), which is how Task.cancel defines "the step it resumed for".
 //
 // Workers that catch a CancelledError and go on call uncancel(), as asyncio asks; every cancel()
 // of a worker goes through a hook that classifies it, including the library's own (a failing
@@ -276,9 +276,14 @@ class Model {
     this.loop.setExceptionHandler(noop); // unretrieved failures of abandoned children are expected
   }
 
-  /** The loop batch; NaN on a loop that does not count them (no "step" there: no cancel is soft). */
+  /**
+   * Which loop batch is running: the loop's batch counter (`_epoch`) or the wait stamp taken when
+   * the batch began (`_batchSeq`), whichever this kernel has; NaN on a loop with neither (no
+   * "step" there: no cancel is soft).
+   */
   epoch(): number {
-    return (this.loop as unknown as { _epoch?: number })._epoch ?? NaN;
+    const loop = this.loop as unknown as { _epoch?: number; _batchSeq?: number };
+    return loop._epoch ?? loop._batchSeq ?? NaN;
   }
 
   log(line: string): void {
