@@ -139,9 +139,9 @@ export const redisQueueWorkload: Workload = {
   unit: "s",
   n: 100_000,
   quickN: 5_000,
-  runs: 3,
+  runs: 2,
   warmup: 0.05,
-  timeoutS: 300,
+  timeoutS: 600,
   target: {
     text: "asyncio-ts RedisQueue at least BullMQ's throughput",
     check: (get) => {

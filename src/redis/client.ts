@@ -25,6 +25,8 @@ export interface Connection {
   script(script: Script, keys: readonly string[], args: readonly Arg[]): Promise<unknown>;
   /** Whether the connection is up now. */
   ready(): boolean;
+  /** Whether the open connection keeps the process alive (true by default). */
+  setRef(on: boolean): void;
   close(): Promise<void>;
 }
 
@@ -106,6 +108,10 @@ export async function connect(where: string, url: string): Promise<Connection> {
       }
     },
     ready: () => raw.isReady,
+    setRef(on) {
+      if (on) raw.ref();
+      else raw.unref();
+    },
     async close() {
       if (raw.isOpen) await raw.close().catch(() => raw.destroy());
     },

@@ -83,7 +83,7 @@ export class RedisExecutor extends Executor {
   private readonly client = randomBytes(8).toString("hex");
   private readonly replies: string;
   private readonly pending = new Map<string, RemoteFuture<unknown>>();
-  private readonly backend: Promise<Backend>;
+  private opened: Promise<Backend> | null = null;
   private reader: Promise<void> | null = null;
   private phase: typeof OPEN | typeof SHUT = OPEN;
   private closed: Promise<void> | null = null;
@@ -103,8 +103,27 @@ export class RedisExecutor extends Executor {
     this.name = options.name;
     this.url = url;
     this.replies = replyKey(this.name, this.client);
-    this.backend = this.open();
-    this.backend.catch(() => undefined); // reported through each job's future
+  }
+
+  /** The connections, opened on the first job. */
+  private get backend(): Promise<Backend> {
+    if (this.opened === null) {
+      this.opened = this.open();
+      this.opened.catch(() => undefined); // reported through each job's future
+    }
+    return this.opened;
+  }
+
+  /** Connections keep the process alive only while jobs are pending, as a local pool's idle workers do not. */
+  private setRef(on: boolean): void {
+    void this.opened?.then(
+      ({ queue, conn, blocking }) => {
+        queue._setRef(on);
+        conn.setRef(on);
+        blocking.setRef(on);
+      },
+      () => undefined,
+    );
   }
 
   private async open(): Promise<Backend> {
@@ -173,6 +192,7 @@ export class RedisExecutor extends Executor {
     }
     const future = new RemoteFuture<unknown>(loop, this, id);
     this.pending.set(id, future);
+    if (this.pending.size === 1) this.setRef(true);
     void this.send(future, data);
     this.startReader();
     return future;
@@ -190,13 +210,17 @@ export class RedisExecutor extends Executor {
   private settle(id: string, how: (future: RemoteFuture<unknown>) => void): void {
     const future = this.pending.get(id);
     if (future === undefined) return;
-    this.pending.delete(id);
+    this.forget(id);
     if (!future.done()) how(future);
+  }
+
+  private forget(id: string): void {
+    if (this.pending.delete(id) && this.pending.size === 0) this.setRef(false);
   }
 
   /** @internal A job's future was cancelled: tell the workers. */
   _cancelRemote(id: string): void {
-    this.pending.delete(id);
+    this.forget(id);
     void this.backend
       .then(({ conn }) => Promise.all([conn.command(["SET", cancelKey(this.name, id), "1", "EX", String(KEEP_SECONDS)]), conn.command(["PUBLISH", cancelChannel(this.name), id])]))
       .catch(() => undefined); // Redis is gone: so is the job's reply path; the worker's result is dropped
@@ -286,8 +310,9 @@ export class RedisExecutor extends Executor {
     const all = [...this.pending.values()].map((f) => new Promise<void>((resolve) => f.addDoneCallback(() => resolve())));
     await Promise.all(all);
     await this.reader;
+    if (this.opened === null) return;
     try {
-      const { queue, conn, blocking } = await this.backend;
+      const { queue, conn, blocking } = await this.opened;
       await Promise.all([queue.close(), conn.close(), blocking.close()]);
     } catch {
       // never opened: nothing to close

@@ -213,6 +213,12 @@ export class RedisQueue<T> implements AsyncIterable<Job<T>> {
     if (reply === -1) throw new QueueShutDown(`RedisQueue.put() cannot add to "${this.name}": it was shut down`);
   }
 
+  /** @internal Whether this object's connections keep the process alive (a RedisExecutor's queue does only while jobs are pending). */
+  _setRef(on: boolean): void {
+    this.conn.setRef(on);
+    this.blocking.setRef(on);
+  }
+
   /** @internal The codec, for _putEncoded callers. */
   get _codec(): QueueConfig<T>["codec"] {
     return this.config.codec;
