@@ -176,9 +176,10 @@ export class RedisQueue<T> implements AsyncIterable<Job<T>> {
   /**
    * Adds `item` to the queue, waiting while `maxsize` items are unfinished.
    *
-   * Cancellation: a put() cancelled while it waits for room adds nothing. One cancelled after its
-   * command was sent rejects at once with CancelledError, and the item may still have been added:
-   * a cancelled put is **at-least-once** if you retry it (never half-added).
+   * Cancellation: a put() cancelled before its command is sent (while it waits for room, or in the
+   * turn of the event loop it was called in: puts go out in batches) adds nothing. One cancelled
+   * after its command was sent rejects at once with CancelledError, and the item may still have
+   * been added: a cancelled put is **at-least-once** if you retry it (never half-added).
    *
    * @throws TypeError if the codec cannot encode the item (at once, nothing sent); QueueShutDown after shutdown().
    */
