@@ -216,6 +216,27 @@ describe("RedisQueue", { skip: skipWithoutRedis() }, () => {
     });
   });
 
+  it("RedisQueue redelivers the job of a consumer whose event loop froze (no heartbeat) after the lease", T, async () => {
+    const name = fresh();
+    const fixture = fileURLToPath(new URL("./fixtures/redis-freezer.ts", import.meta.url));
+    const child = spawn(process.execPath, ["--import", "tsx", fixture, server.url, name, "0.5", "5"], { stdio: ["ignore", "pipe", "inherit"] });
+    try {
+      await run(async () => {
+        await using q = await RedisQueue.open<string>(name, { url: server.url, leaseSeconds: 0.5 });
+        const got = new Promise<void>((resolve) => createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", () => resolve()));
+        await q.put("stuck");
+        await waitFor(got, 30);
+        const job = await waitFor(q.get(), 3); // while the other process is still frozen
+        assert.equal(job.item, "stuck");
+        assert.equal(job.deliveries, 2);
+        assert.equal(child.exitCode, null, "the frozen consumer is still alive");
+        await q.taskDone(job);
+      });
+    } finally {
+      child.kill("SIGKILL");
+    }
+  });
+
   it("RedisQueue retry redelivers (after a delay) and moves a job to the dead letters after maxDeliveries", T, async () => {
     await run(async () => {
       await using q = await RedisQueue.open<string>(fresh(), { url: server.url, maxDeliveries: 2, leaseSeconds: 0.4 });
