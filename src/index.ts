@@ -35,3 +35,4 @@ export { sleep } from "./sleep.js";
 export * from "./sync/index.js";
 export * from "./queues/index.js";
 export { allTasks, createTask, currentSignal, currentTask, getEventLoop, getRunningLoop } from "./tasks.js";
+export * from "./toolkit/index.js";
