@@ -441,6 +441,7 @@ describe("mapConcurrent", () => {
       assertNothingRunning();
       // A finite async source is exhausted normally.
       async function* three(): AsyncGenerator<number> {
+        await sleep(0);
         yield* [1, 2, 3];
       }
       assert.deepEqual(await collect(mapConcurrent(three(), (i) => i + 1, { concurrency: 5 })), [2, 3, 4]);

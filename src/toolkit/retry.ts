@@ -104,7 +104,7 @@ function reaches(from: unknown, target: unknown): boolean {
  *   return res.text();
  * }, { attempts: 5, initial: 0.2 });
  */
-export async function retry<T>(fn: (attempt: number) => PromiseLike<T> | T, options: RetryOptions = {}): Promise<T> {
+export function retry<T>(fn: (attempt: number) => PromiseLike<T> | T, options: RetryOptions = {}): Promise<T> {
   checkFunction(WHERE, fn, "Pass the async function to call: retry(() => work(), { attempts: 3 }).");
   if (typeof options !== "object" || options === null) {
     throw new TypeError(`${WHERE} expects an options object, e.g. { attempts: 5 }: received ${describe(options)}`);
@@ -124,6 +124,23 @@ export async function retry<T>(fn: (attempt: number) => PromiseLike<T> | T, opti
     throw new TypeError(`${WHERE} expects options.signal to be an AbortSignal: received ${describe(signal)}`);
   }
 
+  return retryLoop(fn, { attempts, initial, factor, max, jitter, retryOn, onRetry, signal });
+}
+
+interface Checked {
+  attempts: number;
+  initial: number;
+  factor: number;
+  max: number;
+  jitter: boolean;
+  retryOn: ((error: unknown, attempt: number) => boolean) | undefined;
+  onRetry: ((error: unknown, attempt: number, delay: number) => void) | undefined;
+  signal: AbortSignal | undefined;
+}
+
+/** The loop of `retry()`, once its arguments are checked (they are checked synchronously, before any await). */
+async function retryLoop<T>(fn: (attempt: number) => PromiseLike<T> | T, options: Checked): Promise<T> {
+  const { attempts, initial, factor, max, jitter, retryOn, onRetry, signal } = options;
   const errors: unknown[] = [];
   let backoff = initial;
   for (let attempt = 1; ; attempt++) {
