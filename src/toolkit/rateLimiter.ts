@@ -127,6 +127,7 @@ export class RateLimiter {
     const ctx = runningTask();
     const refused = refusal(ctx, signal);
     if (refused !== PROCEED) return Promise.reject(refused);
+    this.bind();
     this.refill();
     if (this.woken === 0 && this.waiters.isEmpty() && covers(this.tokens, w)) {
       this.take(w);
@@ -145,6 +146,7 @@ export class RateLimiter {
    */
   tryAcquire(weight = 1): boolean {
     const w = this.checkWeight("RateLimiter.tryAcquire()", weight);
+    this.bind();
     this.refill();
     if (this.woken > 0 || !this.waiters.isEmpty() || !covers(this.tokens, w)) return false;
     this.take(w);
@@ -200,17 +202,25 @@ export class RateLimiter {
     this.granted += w;
   }
 
-  /** Brings `tokens` up to date with the loop's clock. */
-  private refill(): void {
+  /**
+   * Binds the limiter to the caller's loop (public entry points only: the settle step and the
+   * timer run outside any task, where the current loop is not the one this limiter runs on).
+   * First use, or use from another loop (another `run()`) once nobody waits: that clock starts
+   * counting from here.
+   */
+  private bind(): void {
     const loop = currentLoop();
+    if (loop === this.loop || this.waiters.size + this.woken > 0) return;
+    this.cancelTimer();
+    this.loop = loop;
+    this.updated = loop.time();
+  }
+
+  /** Brings `tokens` up to date with the clock of the loop the limiter is bound to. */
+  private refill(): void {
+    const loop = this.loop;
+    if (loop === null) return; // not used yet: the bucket is full
     const now = loop.time();
-    if (loop !== this.loop) {
-      // First use, or used from another loop (another `run()`): that clock starts from here.
-      this.cancelTimer();
-      this.loop = loop;
-      this.updated = now;
-      return;
-    }
     const elapsed = now - this.updated;
     if (elapsed <= 0) return;
     this.updated = now;
