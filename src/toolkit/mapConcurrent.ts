@@ -77,6 +77,7 @@ export class MapConcurrent<T, R> implements AsyncIterableIterator<R> {
     this.cap = concurrency * 2;
   }
 
+  /** The iterator itself (single use), so `for await (const r of mapConcurrent(...))` works. */
   [Symbol.asyncIterator](): this {
     return this;
   }

@@ -11,6 +11,7 @@ import { enterTimeout, Timeout } from "../timeouts.js";
 
 /** What `moveOnAfter()` returns when `fn` finished: its value, boxed so that `undefined` is a value too. */
 export interface Finished<T> {
+  /** What `fn` returned. */
   value: T;
 }
 

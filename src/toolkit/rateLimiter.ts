@@ -40,6 +40,7 @@ export interface RateLimiterStatistics {
   burst: number;
   /** Tokens added per `per` seconds. */
   rate: number;
+  /** The period of `rate`, in seconds. */
   per: number;
   /** Tasks inside `acquire()`: in line, or handed their tokens and not yet resumed. */
   tasksWaiting: number;
