@@ -68,7 +68,7 @@ async function* floorMap<T, R>(items: readonly T[], fn: (item: T) => Promise<R>,
   await Promise.all(workers);
 }
 
-export async function mapFloor(n: number): Promise<void> {
+async function mapFloor(n: number): Promise<void> {
   let sum = 0;
   for await (const v of floorMap(range(n), double, CONCURRENCY)) sum += v;
   check(sum, n);

@@ -21,7 +21,7 @@ import { checkFunction, describe, isThenable } from "../kernel/validate.js";
 
 /** Options of `mapConcurrent()`. */
 export interface MapConcurrentOptions {
-  /** How many calls may run at once: an integer ≥ 1, or `Infinity`. */
+  /** How many calls may run at once: an integer ≥ 1, or `Infinity` (then every item is pulled at once: the source must be finite). */
   concurrency: number;
   /** Yield results in the source's order (default) or as the calls complete (`false`). */
   ordered?: boolean | undefined;
