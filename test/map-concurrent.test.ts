@@ -468,6 +468,18 @@ describe("mapConcurrent", () => {
       assert.equal(it[Symbol.asyncIterator](), it);
     }));
 
+  it("mapConcurrent under await using: leaving the block stops what is still running", T, () =>
+    vrun(async () => {
+      const log: string[] = [];
+      {
+        await using results = mapConcurrent(naturals(log), (i) => sleep(i, i), { concurrency: 2 });
+        assert.deepEqual(await results.next(), { done: false, value: 0 });
+        assert.deepEqual(await results.next(), { done: false, value: 1 });
+      }
+      assert.equal(log.at(-1), "source closed");
+      assertNothingRunning();
+    }));
+
   it("mapConcurrent with concurrency Infinity starts every item of a finite source at once", T, () =>
     vrun(async () => {
       const out = await collect(mapConcurrent([1, 2, 3, 4, 5], (i) => sleep(1, i), { concurrency: Infinity }));

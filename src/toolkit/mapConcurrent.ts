@@ -13,6 +13,7 @@
  *   and the source's iterator is closed (`return()`). Nothing is left running.
  */
 import { cancellationOf, CancelledError } from "../errors.js";
+import "../kernel/polyfills.js";
 import { currentLoop } from "../kernel/context.js";
 import type { Future } from "../kernel/future.js";
 import type { Loop } from "../kernel/loop.js";
@@ -34,7 +35,7 @@ const WHERE = "mapConcurrent()";
 type Phase = "idle" | "running" | "closing" | "closed";
 
 /** The async iterator `mapConcurrent()` returns. Single use: `[Symbol.asyncIterator]()` returns itself. */
-export class MapConcurrent<T, R> implements AsyncIterableIterator<R> {
+export class MapConcurrent<T, R> implements AsyncIterableIterator<R>, AsyncDisposable {
   private phase: Phase = "idle";
   private loop: Loop | null = null;
   private syncIter: Iterator<T> | null = null;
@@ -136,6 +137,14 @@ export class MapConcurrent<T, R> implements AsyncIterableIterator<R> {
     if (this.phase === "idle") this.phase = "closed";
     await this.close();
     return { done: true, value: undefined };
+  }
+
+  /**
+   * `await using results = mapConcurrent(...)`: for code that calls `next()` itself, ends the
+   * iteration when the block ends, as `return()` does (a `for await` loop needs no such block).
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.return();
   }
 
   private start(): void {
