@@ -10,9 +10,13 @@ import {
   createTask,
   Event,
   formatTaskTree,
+  getRunningLoop,
   run,
+  sleep,
   type Task,
+  type TimerHandle,
 } from "../src/index.js";
+import { VirtualClock } from "../src/testing/index.js";
 import { ticks } from "./helpers.js";
 
 const T = { timeout: 30_000 };
@@ -79,4 +83,51 @@ describe("task tree and memory", T, () => {
       gate.set();
     }),
   );
+
+  test("the loop's clock timer does not keep the task that armed it alive", T, async () => {
+    let ref: WeakRef<Task<void>> | undefined;
+    let timer: TimerHandle | undefined;
+    await run(async () => {
+      const armed = new Event();
+      ref = new WeakRef(
+        createTask((): void => {
+          // The first timer of the loop: arming the clock happens in this task's context.
+          timer = getRunningLoop().callLater(3600, Boolean);
+          armed.set();
+        }),
+      );
+      await armed.wait();
+      await ticks(2);
+      assert.equal(getRunningLoop()._pendingTimers(), 1);
+      const gone = await collected(ref);
+      timer?.cancel();
+      assert.equal(gone, true, "the finished task is kept alive by the clock's timer");
+    });
+  });
+
+  test("a VirtualClock does not keep the task that armed it alive while the loop is busy", T, async () => {
+    let ref: WeakRef<Task<void>> | undefined;
+    await run(
+      async () => {
+        let spinning = true;
+        // Keeps the loop from looking idle, so the clock keeps checking instead of jumping.
+        const spinner = createTask(async () => {
+          while (spinning) await sleep(0);
+        });
+        const armed = new Event();
+        ref = new WeakRef(
+          createTask((): void => {
+            getRunningLoop().callLater(3600, Boolean);
+            armed.set();
+          }),
+        );
+        await armed.wait();
+        await ticks(2);
+        assert.equal(await collected(ref), true, "the finished task is kept alive by the clock's check");
+        spinning = false;
+        await spinner;
+      },
+      { clock: new VirtualClock() },
+    );
+  });
 });
