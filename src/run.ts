@@ -85,7 +85,10 @@ export class Runner {
     });
   }
 
-  /** Cancels and awaits every task left, runs the loop's close hooks, reports unretrieved failures. */
+  /**
+   * Cancels and awaits every task left, runs the loop's close hooks, reports unretrieved failures,
+   * then closes the loop: timers and callbacks still scheduled are dropped (see `Loop.isClosed()`).
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -95,6 +98,7 @@ export class Runner {
     await cancelAllTasks(loop);
     for (const hook of loop._closeHooks.splice(0)) await hook();
     reportLeftoverFailures(loop);
+    loop._close();
   }
 
   /** `await using runner = new Runner()`: `close()` at scope exit. */

@@ -2,22 +2,28 @@
 // nothing it scheduled outlives the run() that owned it, debug mode's hook goes with the last debug
 // loop, and one Ctrl-C ends a run() program the way Python's KeyboardInterrupt does.
 import { strict as assert } from "node:assert";
+import { spawn } from "node:child_process";
 import { describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 
 import {
+  asCompleted,
   createTask,
   Event,
   formatTaskTree,
   getRunningLoop,
+  Loop,
   run,
+  Runner,
   sleep,
+  type Future,
   type Task,
   type TimerHandle,
 } from "../src/index.js";
 import { VirtualClock } from "../src/testing/index.js";
-import { ticks } from "./helpers.js";
+import { ticks, vrun } from "./helpers.js";
 
 const T = { timeout: 30_000 };
 
@@ -34,6 +40,46 @@ async function collected(ref: WeakRef<object>): Promise<boolean> {
   await new Promise<void>((resolve) => setImmediate(resolve));
   gc();
   return ref.deref() === undefined;
+}
+
+/** TypeScript types a `for await` value as awaited; asCompleted's async iterator yields the futures. */
+const fut = <T>(f: T): Future<T> => f as unknown as Future<T>;
+
+const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+
+interface ChildOutcome {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  seconds: number;
+}
+
+/**
+ * Runs a fixture in a child process and collects its output. `onStdout` sees the output so far and
+ * may signal the child. The child is killed after `limit` seconds (then `seconds` ≥ limit).
+ */
+function runFixture(name: string, args: string[], limit: number, onStdout?: (out: string, child: ReturnType<typeof spawn>) => void): Promise<ChildOutcome> {
+  const started = performance.now();
+  const child = spawn(process.execPath, ["--import", "tsx", fixture(name), ...args], {
+    cwd: fileURLToPath(new URL("..", import.meta.url)),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString();
+    onStdout?.(stdout, child);
+  });
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const killer = setTimeout(() => child.kill("SIGKILL"), limit * 1000);
+  return new Promise((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      clearTimeout(killer);
+      resolve({ code, signal, stdout, stderr, seconds: (performance.now() - started) / 1000 });
+    });
+  });
 }
 
 describe("task tree and memory", T, () => {
@@ -129,5 +175,129 @@ describe("task tree and memory", T, () => {
       },
       { clock: new VirtualClock() },
     );
+  });
+});
+
+describe("run() closes its loop", T, () => {
+  test("timers left when run() ends are dropped and the clock is disarmed", T, async () => {
+    const clock = new VirtualClock({ autojump: false });
+    let loop: Loop | undefined;
+    const fired: string[] = [];
+    await run(
+      () => {
+        loop = getRunningLoop();
+        loop.callLater(3, () => fired.push("callLater"));
+        loop.callAt(loop.time() + 5, () => fired.push("callAt"));
+      },
+      { clock },
+    );
+    assert.ok(loop !== undefined);
+    assert.equal(loop.isClosed(), true);
+    assert.equal(loop._pendingTimers(), 0);
+    assert.equal(clock.nextDeadline(), Infinity);
+    clock.advance(10);
+    await new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)));
+    assert.deepEqual(fired, []);
+  });
+
+  test("callbacks made ready while run() shuts down are dropped", T, async () => {
+    const ran: string[] = [];
+    const runner = new Runner();
+    const loop = runner.getLoop();
+    await runner.run(() => undefined);
+    loop._closeHooks.push(() => {
+      loop.callSoon(() => ran.push("late"));
+    });
+    await runner.close();
+    await new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)));
+    assert.deepEqual(ran, []);
+  });
+
+  test("scheduling on a closed loop throws 'Event loop is closed'", T, async () => {
+    let loop: Loop | undefined;
+    await vrun(() => {
+      loop = getRunningLoop();
+    });
+    assert.ok(loop !== undefined);
+    const closed = loop;
+    const message = /Event loop is closed/;
+    assert.throws(() => closed.callSoon(Boolean), message);
+    assert.throws(() => closed.callLater(1, Boolean), message);
+    assert.throws(() => closed.callAt(closed.time() + 1, Boolean), message);
+    assert.throws(() => closed.createTask(() => 1), message);
+    assert.equal(closed._tasks.size, 0);
+  });
+
+  test("outside any task after run(), primitives work on the default loop", T, async () => {
+    let runLoop: Loop | undefined;
+    let later: Promise<Loop> | undefined;
+    await run(() => {
+      runLoop = getRunningLoop();
+      // A Node callback made inside the task runs in its (finished) context after run() ended.
+      later = new Promise<Loop>((resolve) => setTimeout(() => resolve(getRunningLoop()), 1));
+    });
+    const staleLoop = await later;
+    assert.notEqual(staleLoop, runLoop);
+    assert.equal(staleLoop?.isClosed(), false);
+    assert.notEqual(getRunningLoop(), runLoop);
+    assert.equal(await createTask(() => sleep(0.001, "ok")), "ok");
+  });
+
+  test("a run()'s loop and its clock stop with it: the process exits promptly", T, async () => {
+    // callLater(60) and asCompleted's 60 s timer would hold the process for a minute.
+    const outcome = await runFixture("closed-loop.ts", ["in-run"], 25);
+    assert.equal(outcome.code, 0, outcome.stderr);
+    assert.equal(outcome.stdout, "main done\nrun returned\n");
+    assert.ok(outcome.seconds < 20, `the child ran for ${outcome.seconds.toFixed(1)} s`);
+  });
+});
+
+describe("asCompleted releases its timer", T, () => {
+  test("breaking out of for await cancels the timer; resuming later still honours the deadline", T, () =>
+    vrun(async () => {
+      const loop = getRunningLoop();
+      const t0 = loop.time();
+      const iterable = asCompleted([sleep(0, "fast"), createTask(() => sleep(30, "late"))], { timeout: 20 });
+      for await (const done of iterable) {
+        assert.equal(fut(done).result(), "fast");
+        break;
+      }
+      assert.equal(loop._pendingTimers(), 1, "only the late task's sleep is left");
+      await sleep(40); // "late" arrives at 30, past the deadline, while nobody iterates
+      await assert.rejects(async () => {
+        for await (const done of iterable) assert.fail(`resumed iteration yielded ${String(fut(done).result())}`);
+      }, { name: "TimeoutError" });
+      assert.equal(loop.time() - t0, 40);
+    }),
+  );
+
+  test("breaking out of for...of after awaiting cancels the timer; a promise taken earlier keeps its deadline", T, () =>
+    vrun(async () => {
+      const loop = getRunningLoop();
+      const slow = createTask(() => sleep(3600, "slow"));
+      for (const next of asCompleted([sleep(0, "fast"), slow], { timeout: 60 })) {
+        assert.equal(await next, "fast");
+        break;
+      }
+      assert.equal(loop._pendingTimers(), 1, "only the slow task's sleep is left");
+      slow.cancel();
+      await ticks();
+
+      const never = loop.createFuture<string>();
+      const t0 = loop.time();
+      const [first] = asCompleted([never], { timeout: 60 }); // destructuring ends the iteration at once
+      assert.equal(loop._pendingTimers(), 0, "nothing awaits a result yet");
+      await sleep(10);
+      await assert.rejects(first as Promise<string>, { name: "TimeoutError" });
+      assert.equal(loop.time() - t0, 60, "awaiting it later armed the rest of the deadline");
+      assert.equal(loop._pendingTimers(), 0);
+    }),
+  );
+
+  test("breaking out of asCompleted outside run() lets the process exit", T, async () => {
+    const outcome = await runFixture("closed-loop.ts", ["as-completed"], 25);
+    assert.equal(outcome.code, 0, outcome.stderr);
+    assert.equal(outcome.stdout, "first: fast\n");
+    assert.ok(outcome.seconds < 20, `the child ran for ${outcome.seconds.toFixed(1)} s`);
   });
 });
