@@ -22,6 +22,7 @@ import {
   type Task,
   type TimerHandle,
 } from "../src/index.js";
+import { debugHookInstalled } from "../src/debug/slowCallbacks.js";
 import { VirtualClock } from "../src/testing/index.js";
 import { ticks, vrun } from "./helpers.js";
 
@@ -241,6 +242,22 @@ describe("run() closes its loop", T, () => {
     assert.equal(staleLoop?.isClosed(), false);
     assert.notEqual(getRunningLoop(), runLoop);
     assert.equal(await createTask(() => sleep(0.001, "ok")), "ok");
+  });
+
+  test("run() in debug mode removes the slow-callback hook when its loop closes", T, async () => {
+    const before = debugHookInstalled();
+    await run(
+      () => {
+        assert.equal(debugHookInstalled(), true);
+      },
+      { debug: true },
+    );
+    assert.equal(debugHookInstalled(), before);
+    const runner = new Runner();
+    runner.getLoop().setDebug(true);
+    assert.equal(debugHookInstalled(), true);
+    await runner.close();
+    assert.equal(debugHookInstalled(), before);
   });
 
   test("a run()'s loop and its clock stop with it: the process exits promptly", T, async () => {

@@ -260,7 +260,8 @@ export class Loop implements ClockHost {
   /** Debug mode: slow synchronous stretches reported with the task's name, creation stacks recorded. */
   setDebug(enabled: boolean): void {
     const on = Boolean(enabled);
-    if (on !== this._debug) debugEnabled(on);
+    // A closed loop no longer counts among the debug loops (see _close).
+    if (on !== this._debug && !this._closed) debugEnabled(on);
     this._debug = on;
   }
 
@@ -292,6 +293,7 @@ export class Loop implements ClockHost {
     this.armedFor = Infinity;
     this._clock.disarm();
     this._clock.close?.();
+    if (this._debug) debugEnabled(false); // the async_hooks hook goes with the last debug loop
   }
 
   /** ClockHost: no ready callback is waiting to run. */
