@@ -318,3 +318,27 @@ describe("asCompleted releases its timer", T, () => {
     assert.ok(outcome.seconds < 20, `the child ran for ${outcome.seconds.toFixed(1)} s`);
   });
 });
+
+describe("Ctrl-C during run()", T, () => {
+  const interrupt = (out: string, child: ReturnType<typeof spawn>): void => {
+    if (out === "ready\n") child.kill("SIGINT");
+  };
+
+  test("one SIGINT runs finally blocks, prints one line and exits with code 130", T, async () => {
+    const outcome = await runFixture("sigint.ts", ["unhandled"], 25, interrupt);
+    assert.equal(outcome.code, 130, `stdout: ${outcome.stdout}\nstderr: ${outcome.stderr}`);
+    assert.equal(outcome.stdout, "ready\nfinally ran\nleftover finally ran\n");
+    assert.equal(outcome.stderr, "asyncio-ts: interrupted by SIGINT\n");
+  });
+
+  test("run() rejects with KeyboardInterrupt only when main did not handle the cancellation", T, async () => {
+    const caught = await runFixture("sigint.ts", ["caught"], 25, interrupt);
+    assert.equal(caught.code, 0, caught.stderr);
+    assert.equal(caught.stdout, "ready\nfinally ran\nleftover finally ran\ncaught KeyboardInterrupt true interrupted by SIGINT\n");
+    assert.equal(caught.stderr, "");
+    const handled = await runFixture("sigint.ts", ["handled"], 25, interrupt);
+    assert.equal(handled.code, 0, handled.stderr);
+    assert.equal(handled.stdout, "ready\nfinally ran\nleftover finally ran\nrun returned handled\n");
+    assert.equal(handled.stderr, "");
+  });
+});
