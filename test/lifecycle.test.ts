@@ -7,6 +7,7 @@ import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
+import fc from "fast-check";
 
 import {
   asCompleted,
@@ -23,6 +24,7 @@ import {
   type TimerHandle,
 } from "../src/index.js";
 import { debugHookInstalled } from "../src/debug/slowCallbacks.js";
+import { TaskList, type Linked } from "../src/kernel/taskList.js";
 import { VirtualClock } from "../src/testing/index.js";
 import { ticks, vrun } from "./helpers.js";
 
@@ -83,7 +85,62 @@ function runFixture(name: string, args: string[], limit: number, onStdout?: (out
   });
 }
 
+/** A stand-in task for TaskList, with the model's view of it beside the links. */
+interface FakeTask extends Linked {
+  id: number;
+  pending: boolean;
+  creator: FakeTask | null; // in the model: where it was hung when created
+  kids: FakeTask[]; // in the model, finished ones included
+}
+
+/** The model's pending children of `kids`' owner: pending kids, and those of finished kids in their place. */
+function expectedUnder(kids: FakeTask[]): FakeTask[] {
+  return kids.flatMap((kid) => (kid.pending ? [kid] : expectedUnder(kid.kids)));
+}
+
 describe("task tree and memory", T, () => {
+  test("TaskList keeps every pending task under its nearest pending ancestor, in tree order", T, () => {
+    const loop = {};
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.boolean(), fc.nat()), { maxLength: 80 }), (ops) => {
+        const list = new TaskList<FakeTask>();
+        const all: FakeTask[] = [];
+        const roots: FakeTask[] = [];
+        for (const [spawn, pick] of ops) {
+          const pending = all.filter((t) => t.pending);
+          if (spawn || pending.length === 0) {
+            // Created in the context of any task, finished ones included (a late callback), or of none.
+            const context = pick % (all.length + 1) === all.length ? null : (all[pick % (all.length + 1)] as FakeTask);
+            let creator = context;
+            while (creator !== null && !creator.pending) creator = creator.creator;
+            const task: FakeTask = { id: all.length, pending: true, creator, kids: [], _parent: context, _firstChild: null, _prevTask: null, _nextTask: null, _loop: loop };
+            (creator === null ? roots : creator.kids).push(task);
+            all.push(task);
+            list.add(task);
+          } else {
+            const task = pending[pick % pending.length] as FakeTask;
+            task.pending = false;
+            assert.equal(list.delete(task), true);
+            assert.equal(list.delete(task), false);
+          }
+        }
+        const ids = (tasks: FakeTask[]): number[] => tasks.map((t) => t.id);
+        const pending = all.filter((t) => t.pending);
+        const preorder = (tasks: FakeTask[]): FakeTask[] => tasks.flatMap((t) => [t, ...preorder(expectedUnder(t.kids))]);
+        assert.deepEqual(ids(list.roots()), ids(expectedUnder(roots)));
+        assert.deepEqual(ids([...list]), ids(preorder(expectedUnder(roots))));
+        assert.equal(list.size, pending.length);
+        for (const task of pending) {
+          assert.deepEqual(ids(list.children(task)), ids(expectedUnder(task.kids)));
+          let ancestor = task.creator;
+          while (ancestor !== null && !ancestor.pending) ancestor = ancestor.creator;
+          assert.equal(task._parent, ancestor);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   test("a finished task is collectable while a task it started is still pending", T, async () => {
     const gate = new Event();
     let parentRef: WeakRef<Task<unknown>> | undefined;
