@@ -9,6 +9,7 @@ export {
   CancelledError,
   ExceptionGroup,
   InvalidStateError,
+  KeyboardInterrupt,
   QueueEmpty,
   QueueFull,
   QueueShutDown,
