@@ -14,6 +14,7 @@ import { describeWaiter, Future } from "./future.js";
 import type { Loop } from "./loop.js";
 import { cancelWaits, holdsPendingWait, lastWaitSeq, pendingWaits, signalOf, type CancelContext, type CancelScope } from "./scope.js";
 import { CANCELLED, FINISHED, PENDING, type Waiter } from "./states.js";
+import { observer } from "./observe.js";
 import type { Linked } from "./taskList.js";
 import { isThenable } from "./validate.js";
 
@@ -141,6 +142,8 @@ export class Task<T = unknown> extends Future<T> implements Linked, CancelContex
    */
   declare _creationSite: StackHolder | undefined;
   /** @internal */ declare _awaitSite: StackHolder | undefined;
+  /** @internal Monitor on: when the task was created (`performance.now()` ms). */
+  declare _born: number | undefined;
 
   /** @internal Use `createTask()`. */
   constructor(fn: () => PromiseLike<T> | T, loop: Loop, options?: TaskOptions) {
@@ -155,6 +158,7 @@ export class Task<T = unknown> extends Future<T> implements Linked, CancelContex
     if (loop._debug) this._creationSite = captureStack(Task as never);
     loop._tasks.add(this);
     loop._soon(startTask, this);
+    if (observer !== null) observer.taskCreated(this);
   }
 
   /**

@@ -31,6 +31,7 @@ import { inspect } from "node:util";
 import { cancellationOf, CancelledError } from "../errors.js";
 import { resolveOpaque } from "../kernel/opaque.js";
 import { endWait, holdWait, lastWaitSeq, nextWaitSeq, takePendingCancel, type CancelContext, type HeldWait } from "../kernel/scope.js";
+import { observer } from "../kernel/observe.js";
 import { linkSignal } from "../kernel/waiting.js";
 import { QueueNode, type WaiterQueue } from "./waiterQueue.js";
 
@@ -107,6 +108,14 @@ export function kindName(kind: ParkKind<never>, host: object): string {
   return typeof op === "string" ? op : op(host);
 }
 
+/** The node whose consume step runs now: whose task takes a guard handed over (for the monitor). */
+let settling: Parked<unknown> | null = null;
+
+/** The task a grant is being handed to right now, if a consume step runs. */
+export function settlingTask(): CancelContext["_task"] | undefined {
+  return settling?._owner?._task;
+}
+
 // Woken and failed nodes waiting for their settle step, linked through `_next` (free once unqueued).
 let settleHead: Parked<unknown> | null = null;
 let settleTail: Parked<unknown> | null = null;
@@ -168,6 +177,8 @@ export class Parked<V = unknown> extends QueueNode implements HeldWait {
   _seq = 0;
   /** @internal What kind of wait this is (report name, consume step, shielding). */
   readonly _kind: ParkKind<never>;
+  /** @internal Monitor on: when the wait started (`performance.now()` ms). */
+  declare _since: number | undefined;
 
   constructor(
     /** The primitive, for reports and the consume step. */
@@ -298,12 +309,16 @@ export class Parked<V = unknown> extends QueueNode implements HeldWait {
       return;
     }
     let result: unknown;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- names the node for the monitor's guard hook during this call only
+    settling = this;
     try {
       result = consume(this);
     } catch (error) {
+      settling = null;
       this._reject(error);
       return;
     }
+    settling = null;
     // A Future or Task handed over (a queue item, a sleep's value) arrives as itself, as in asyncio.
     resolveOpaque(this._resolve, result);
   }
@@ -328,6 +343,7 @@ export class Parked<V = unknown> extends QueueNode implements HeldWait {
     this._reject = nextReject as (reason: unknown) => void;
     if (queue !== null) queue.push(this);
     if (signal !== undefined) this._unlink = linkSignal(signal, this);
+    if (observer !== null) this._since = performance.now();
     if (ctx !== undefined) {
       this._seq = nextWaitSeq();
       holdWait(ctx, this);
