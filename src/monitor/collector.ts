@@ -49,6 +49,7 @@ function isPool(value: unknown): value is PoolLike {
 }
 
 const LAG_SAMPLES = 60;
+const LAG_RESOLUTION = 10; // ms
 const SLOW_ENTRIES = 50;
 const PRIMITIVES_MAX = 200;
 
@@ -86,7 +87,7 @@ export class Collector implements Observer {
   ) {
     this.loops.add(loop);
     this.lastLoop = loop;
-    this.histogram = monitorEventLoopDelay({ resolution: 10 });
+    this.histogram = monitorEventLoopDelay({ resolution: LAG_RESOLUTION });
     this.histogram.enable();
     this.lagTimer = setInterval(() => this.sampleLag(), 1000);
     this.lagTimer.unref();
@@ -136,7 +137,10 @@ export class Collector implements Observer {
   private sampleLag(): void {
     const h = this.histogram;
     if (h.count > 0) {
-      this.lag.push({ at: Date.now(), p50: h.percentile(50) / 1e9, p99: h.percentile(99) / 1e9, max: h.max / 1e9 });
+      // Each sample is the time between two ticks of a timer repeating every LAG_RESOLUTION ms:
+      // the delay is what exceeds that.
+      const delay = (ns: number): number => Math.max(0, ns / 1e6 - LAG_RESOLUTION) / 1000;
+      this.lag.push({ at: Date.now(), p50: delay(h.percentile(50)), p99: delay(h.percentile(99)), max: delay(h.max) });
       if (this.lag.length > LAG_SAMPLES) this.lag.shift();
     }
     h.reset();

@@ -20,7 +20,7 @@ export const PAGE_HTML = String.raw`<!doctype html>
   header .meta { color:#9ca3af; font-size:12px; font-family:var(--mono); }
   header .conn { margin-left:auto; font-size:12px; }
   .dot { display:inline-block; width:8px; height:8px; border-radius:50%; background:#9ca3af; margin-right:6px; }
-  .dot.live { background:#22c55e; } .dot.down { background:#ef4444; }
+  .dot.live { background:#22c55e; } .dot.down { background:#ef4444; } .dot.stuck { background:#f59e0b; }
   #banner { display:none; padding:10px 16px; background:#b91c1c; color:#fff; font-weight:600; }
   #banner.on { display:block; }
   #warnings { margin:0; padding:0; list-style:none; }
@@ -94,7 +94,7 @@ export const PAGE_HTML = String.raw`<!doctype html>
     <section>
       <h2>Loop lag</h2>
       <svg id="lagchart" viewBox="0 0 300 110" preserveAspectRatio="none" aria-label="event loop delay, last minute"></svg>
-      <div class="lagnums"><span class="p50" id="p50">p50 –</span><span class="p99" id="p99">p99 –</span><span id="max">max –</span></div>
+      <div class="lagnums"><span>last minute, per second:</span><span class="p50" id="p50">p50 –</span><span class="p99" id="p99">p99 –</span><span id="max">max –</span></div>
     </section>
     <section>
       <h2>Slow callbacks and blocked stretches</h2>
@@ -264,13 +264,13 @@ export const PAGE_HTML = String.raw`<!doctype html>
     }
     var slow = $("slow");
     slow.replaceChildren();
-    if (!state.slow.length) slow.appendChild(el("li", "empty", "none yet"));
+    if (!state.slow.length) slow.appendChild(el("div", "empty", "none yet"));
     state.slow.slice().reverse().forEach(function (s) {
       slow.appendChild(el("li", "", new Date(s.at).toLocaleTimeString() + "  " + s.seconds.toFixed(3) + "s  " + (s.taskName ? "Task \"" + s.taskName + "\"" : "") + "  " + s.message));
     });
     var w = $("warnings");
     w.replaceChildren();
-    state.warnings.forEach(function (x) { var li = el("li", "", "⚠ " + x.message); li.dataset.kind = x.kind; w.appendChild(li); });
+    state.warnings.forEach(function (x) { var li = el("li", "", "warning: " + x.message); li.dataset.kind = x.kind; w.appendChild(li); });
     renderLag();
   }
 
@@ -302,7 +302,7 @@ export const PAGE_HTML = String.raw`<!doctype html>
   function renderBanner() {
     var b = $("banner");
     if (blocked > 0) {
-      b.textContent = "⛔ The event loop is blocked: no answer from the main thread for " + blocked.toFixed(1) + " s (the data below is its last known state)";
+      b.textContent = "BLOCKED — the event loop is blocked: no answer from the main thread for " + blocked.toFixed(1) + " s (the data below is its last known state)";
       b.classList.add("on");
     } else b.classList.remove("on");
   }
@@ -316,7 +316,7 @@ export const PAGE_HTML = String.raw`<!doctype html>
   }
 
   function setConn(live, text) {
-    $("dot").className = "dot " + (live ? "live" : "down");
+    $("dot").className = "dot " + (live ? (blocked > 0 ? "stuck" : "live") : "down");
     $("conn").textContent = text;
   }
 
