@@ -70,6 +70,7 @@ export class Collector implements Observer {
   /** Locks and semaphores that handed out a guard while the monitor ran, and who took it. */
   private readonly holders = new WeakMap<object, Holder>();
   private readonly guarded = new Set<WeakRef<object>>();
+  private readonly deadlines = new WeakMap<object, number>();
   private readonly pools = new Map<number, WeakRef<PoolLike>>();
   private readonly histogram: IntervalHistogram;
   private readonly lagTimer: NodeJS.Timeout;
@@ -188,6 +189,11 @@ export class Collector implements Observer {
     };
   }
 
+  /** Makes the current state the base of the next diff (a page connected and gets a snapshot of it). */
+  resetBaseline(): void {
+    this.diff();
+  }
+
   /** The changes since the previous diff, or null if nothing changed. */
   diff(): MonitorDiff | null {
     const state = this.collect();
@@ -296,7 +302,12 @@ export class Collector implements Observer {
         out.op = "await future";
       }
     } else if (typeof node.deadline === "number" && node.loop !== undefined) {
-      if (node.deadline > 0 && Number.isFinite(node.deadline)) out.deadline = Math.round(Date.now() + (node.deadline - node.loop.time()) * 1000);
+      if (node.deadline > 0 && Number.isFinite(node.deadline)) {
+        // Computed once per sleep, so an unchanged sleep stays byte-identical between diffs.
+        let deadline = this.deadlines.get(node);
+        if (deadline === undefined) this.deadlines.set(node, (deadline = Math.round(Date.now() + (node.deadline - node.loop.time()) * 1000)));
+        out.deadline = deadline;
+      }
       out.text = out.op;
     } else if (typeof host === "object" && host !== null) {
       out.primitive = this.primitive(host, primitives).id;

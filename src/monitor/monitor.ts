@@ -155,6 +155,7 @@ export async function startMonitor(options: MonitorOptions = {}): Promise<Monito
           break;
         case "watch":
           if (message.on && tickTimer === null && !closed) {
+            collector.resetBaseline(); // the snapshot the page gets next is the base of the diffs
             tickTimer = setInterval(() => {
               const diff = collector.diff();
               if (diff !== null) post({ t: "diff", data: diff });
