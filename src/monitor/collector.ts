@@ -401,7 +401,7 @@ function userFrames(stack: string): string[] {
   const lines: string[] = [];
   for (const raw of stack.split("\n")) {
     const frame = userFrame(raw);
-    if (frame !== undefined) lines.push(frame.replace(/^at /, ""));
+    if (frame !== undefined && !frame.includes("(node:")) lines.push(frame.replace(/^at /, ""));
     if (lines.length >= 12) break;
   }
   return lines;
