@@ -43,9 +43,9 @@ describe("asyncio-ts ps / pstree", () => {
     assert.equal(code, 0, stderr);
     assert.match(stdout, /^Task "main" #\d+ running, or awaiting a foreign promise$/m);
     assert.match(stdout, /^├── Task "lock-group" #\d+ awaiting/m);
-    assert.match(stdout, /^│   ├── Task "holder" #\d+ awaiting Event\.wait\(\) on <Event unset waiters=1> for \d/m);
-    assert.match(stdout, /^│   [│ ]\s+created .*monitor-app\.ts:\d+:\d+/m);
-    assert.match(stdout, /^│   [│ ]\s+at .*monitor-app\.ts:\d+:\d+/m, "await stacks (debug mode)");
+    assert.match(stdout, /^│ {3}├── Task "holder" #\d+ awaiting Event\.wait\(\) on <Event unset waiters=1> for \d/m);
+    assert.match(stdout, /^│ {3}[│ ]\s+created .*monitor-app\.ts:\d+:\d+/m);
+    assert.match(stdout, /^│ {3}[│ ]\s+at .*monitor-app\.ts:\d+:\d+/m, "await stacks (debug mode)");
     assert.match(stdout, /└── Task "waiter-b"/);
   });
 

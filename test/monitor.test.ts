@@ -341,6 +341,17 @@ describe("startMonitor", () => {
   });
 });
 
+describe("npm start -- monitor", () => {
+  it("npm start -- monitor runs the demo pipeline and prints the monitor's URL", T, async () => {
+    const { cli } = await import("../examples/tour.js");
+    const lines: string[] = [];
+    const code = await cli(["monitor", "--for", "1.5"], { out: (line) => lines.push(line), err: (line) => lines.push(line) });
+    assert.equal(code, 0);
+    assert.match(lines.join("\n"), /Open the monitor: {2}http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{32}\n/);
+    assert.match(lines.at(-1) ?? "", /^Done: \d+ jobs\.$/);
+  });
+});
+
 describe("run({ monitor })", () => {
   it("run({ monitor: true }) starts the monitor for the run and prints its URL on stderr", T, async () => {
     const { stdout, stderr } = await promisify(execFile)(process.execPath, ["--import", "tsx", fixture("monitor-run.ts")], { timeout: 20_000 });

@@ -61,7 +61,7 @@ export const PAGE_HTML = String.raw`<!doctype html>
   .lagnums { display:flex; gap:14px; font-family:var(--mono); font-size:12px; margin-top:4px; }
   .p50 { color:var(--accent); } .p99 { color:#dc2626; }
   #slow li { font-family:var(--mono); font-size:12px; padding:2px 0; }
-  #slow { margin:0; padding-left:18px; max-height:180px; overflow:auto; }
+  #slow { margin:0; padding-left:26px; max-height:180px; overflow:auto; }
   #toast { position:fixed; bottom:16px; right:16px; background:#111827; color:#fff; padding:8px 12px; border-radius:6px; display:none; font-size:13px; }
   #toast.on { display:block; }
 </style>
@@ -185,6 +185,7 @@ export const PAGE_HTML = String.raw`<!doctype html>
       if (!visible(t)) return;
       var box = el("div", "task");
       box.dataset.taskId = String(t.id);
+      box.dataset.name = t.name;
       box.dataset.state = t.state;
       var row = el("div", "row");
       var kids = byParent.get(t.id) || [];
@@ -241,7 +242,7 @@ export const PAGE_HTML = String.raw`<!doctype html>
       if (p.waiters.length) {
         var ol = el("ol");
         p.waiters.forEach(function (w) {
-          ol.appendChild(el("li", "", taskName(w.task) + " (" + w.queue + ")" + (w.since !== undefined ? " for " + secs(now() - w.since) : "")));
+          ol.appendChild(el("li", "", taskName(w.task) + (w.queue !== "waiters" ? " (" + w.queue + ")" : "") + (w.since !== undefined ? " for " + secs(now() - w.since) : "")));
         });
         d.appendChild(ol);
       }
@@ -266,7 +267,7 @@ export const PAGE_HTML = String.raw`<!doctype html>
     slow.replaceChildren();
     if (!state.slow.length) slow.appendChild(el("div", "empty", "none yet"));
     state.slow.slice().reverse().forEach(function (s) {
-      slow.appendChild(el("li", "", new Date(s.at).toLocaleTimeString() + "  " + s.seconds.toFixed(3) + "s  " + (s.taskName ? "Task \"" + s.taskName + "\"" : "") + "  " + s.message));
+      slow.appendChild(el("li", "", new Date(s.at).toLocaleTimeString() + "  " + s.message));
     });
     var w = $("warnings");
     w.replaceChildren();
