@@ -28,9 +28,9 @@ export async function monitorDemo(io: DemoOutput, seconds = 120): Promise<void> 
     let done = 0;
     try {
       await timeout(seconds, () =>
-        taskGroup(async (tg) => {
+        taskGroup((tg) => {
           for (const p of [1, 2]) {
-            tg.createTask(async () => {
+            void tg.createTask(async () => {
               for (let n = p * 1000; ; n++) {
                 await sleep(0.2 + 0.1 * p);
                 await jobs.put(n);
@@ -38,7 +38,7 @@ export async function monitorDemo(io: DemoOutput, seconds = 120): Promise<void> 
             }, { name: `producer-${p}` });
           }
           for (const w of [1, 2, 3]) {
-            tg.createTask(async () => {
+            void tg.createTask(async () => {
               for (;;) {
                 const job = await jobs.get();
                 {
@@ -55,7 +55,7 @@ export async function monitorDemo(io: DemoOutput, seconds = 120): Promise<void> 
               }
             }, { name: `worker-${w}` });
           }
-          tg.createTask(() => gather(createTask(() => sleep(3600), { name: "idle-timer" })), { name: "housekeeping" });
+          void tg.createTask(() => gather(createTask(() => sleep(3600), { name: "idle-timer" })), { name: "housekeeping" });
         }),
       );
     } catch (error) {

@@ -62,10 +62,10 @@ describe("the monitor page in Chromium", { skip }, () => {
     assert.match((await lock.locator(".holder").textContent()) ?? "", /held by holder #\d+/);
     // Filter by name and by state; collapse a subtree.
     await page.fill("#filter", "waiter-");
-    await page.waitForFunction(() => document.querySelectorAll(".task-name").length === 4); // main > lock-group > waiter-a, waiter-b
+    await page.waitForFunction('document.querySelectorAll(".task-name").length === 4'); // main > lock-group > waiter-a, waiter-b
     await page.fill("#filter", "");
     await page.selectOption("#state", "running");
-    await page.waitForFunction(() => [...document.querySelectorAll(".task-name")].every((e) => e.firstChild?.textContent === "main"));
+    await page.waitForFunction('[...document.querySelectorAll(".task-name")].every((e) => e.firstChild.textContent === "main")');
     await page.selectOption("#state", "");
     await row("lock-group").locator("> .row .toggle").click();
     assert.equal(await row("lock-group").locator("> .children").isVisible(), false);
@@ -74,7 +74,7 @@ describe("the monitor page in Chromium", { skip }, () => {
     // A task's details: where it was created and its await stack (debug mode).
     await row("holder").locator("> .row .task-name").click();
     assert.match((await row("holder").locator("> .details").textContent()) ?? "", /created .*monitor-app\.ts:\d+:\d+[\s\S]*monitor-app\.ts:\d+:\d+/);
-    await page.waitForFunction(() => document.querySelectorAll("#lagchart polyline").length === 2, undefined, { timeout: 5000 });
+    await page.waitForFunction('document.querySelectorAll("#lagchart polyline").length === 2', undefined, { timeout: 5000 });
   });
 
   it("a task moves from sleep() to Queue.get() on the page", T, async () => {
