@@ -2,6 +2,7 @@
 import type { Workload } from "../harness.js";
 import { largeJobsWorkload, tinyJobsWorkload } from "./executors.js";
 import { memoryWorkload } from "./memory.js";
+import { monitorGatherWorkload, monitorQueueWorkload } from "./monitor.js";
 import { queueWorkload } from "./queue.js";
 import { lockWorkload, semaphoreWorkload, wakeWorkloads } from "./sync.js";
 import { alsWorkload, gatherWorkload, waitForWorkload } from "./tasks.js";
@@ -17,4 +18,6 @@ export const workloads: Workload[] = [
   tinyJobsWorkload,
   largeJobsWorkload,
   alsWorkload,
+  monitorGatherWorkload,
+  monitorQueueWorkload,
 ];

@@ -27,6 +27,7 @@ export interface MonitorWait {
 export interface MonitorTask {
   /** Unique in the process (`Task-N` names use the same number). */
   id: number;
+  /** `task.name`. */
   name: string;
   /** The task that created it, if that one is still pending. */
   parent: number | null;
@@ -50,11 +51,13 @@ export interface MonitorWaiter {
   queue: string;
   /** The waiting task, or null for a wait made outside any task. */
   task: number | null;
+  /** When it started waiting (epoch ms). */
   since?: number;
 }
 
 /** A lock, semaphore, event, condition, barrier or queue some task waits on or holds. */
 export interface MonitorPrimitive {
+  /** An id for this primitive, stable while the monitor runs. */
   id: number;
   /** Its class name: `Lock`, `Queue`, `PriorityQueue`, ... */
   kind: string;
@@ -70,12 +73,19 @@ export interface MonitorPrimitive {
 
 /** A thread or process pool some task awaits (or the default executor). */
 export interface MonitorExecutor {
+  /** An id for this pool, stable while the monitor runs. */
   id: number;
+  /** `ThreadPoolExecutor` or `ProcessPoolExecutor`. */
   kind: string;
+  /** The most workers it runs at once. */
   maxWorkers: number;
+  /** Workers alive now. */
   workers: number;
+  /** Workers running a job. */
   busy: number;
+  /** Jobs waiting for a worker. */
   queued: number;
+  /** Whether `shutdown()` was called. */
   shutdown: boolean;
 }
 
@@ -83,24 +93,35 @@ export interface MonitorExecutor {
 export interface MonitorLagSample {
   /** End of the period (epoch ms). */
   at: number;
+  /** Median delay. */
   p50: number;
+  /** 99th percentile. */
   p99: number;
+  /** Longest delay. */
   max: number;
 }
 
 /** A slow callback (debug mode: with the task) or a blocked stretch seen by the watchdog thread. */
 export interface MonitorSlow {
+  /** When it was reported (epoch ms). */
   at: number;
+  /** How long the loop was blocked. */
   seconds: number;
+  /** The task that ran (debug mode), else null. */
   task: number | null;
+  /** Its name, else null. */
   taskName: string | null;
+  /** The report's first line. */
   message: string;
 }
 
 /** Something worth a look: a long wait, an await cycle, a lock held across a long await. */
 export interface MonitorWarning {
+  /** Which check found it. */
   kind: "long-wait" | "await-cycle" | "lock-held";
+  /** One line for people. */
   message: string;
+  /** The tasks concerned. */
   tasks: number[];
 }
 
@@ -108,6 +129,7 @@ export interface MonitorWarning {
 export interface MonitorSnapshot {
   /** The schema version: 1. */
   version: 1;
+  /** The process id. */
   pid: number;
   /** The program (`process.argv[1]`). */
   title: string;
@@ -119,12 +141,15 @@ export interface MonitorSnapshot {
   tasks: MonitorTask[];
   /** Tasks left out beyond the limit. */
   truncated: number;
+  /** Primitives pending tasks wait on, and locks or semaphores held. */
   primitives: MonitorPrimitive[];
+  /** Executor pools that ran a job awaited while the monitor ran. */
   executors: MonitorExecutor[];
   /** The last minute of loop delay, one sample a second. */
   lag: MonitorLagSample[];
   /** The latest slow callbacks and blocked stretches, newest last. */
   slow: MonitorSlow[];
+  /** Warnings that hold now. */
   warnings: MonitorWarning[];
   /** Seconds the loop has been blocked so far, as the watchdog thread sees it; 0 when it answers. */
   blocked: number;
@@ -139,16 +164,22 @@ export interface MonitorSnapshot {
  * - `blocked`: `{ "seconds": n }` every quarter second while the loop is blocked, then `{ "seconds": 0 }`.
  */
 export interface MonitorDiff {
+  /** When the changes were collected (epoch ms). */
   now: number;
   /** Tasks new or changed since the previous event. */
   tasks: MonitorTask[];
   /** Ids of tasks that ended. */
   removed: number[];
+  /** Tasks left out beyond the limit, now. */
   truncated: number;
+  /** The primitives, whole (they are few). */
   primitives: MonitorPrimitive[];
+  /** The executor pools, whole. */
   executors: MonitorExecutor[];
-  /** Samples and slow entries newer than the previous event. */
+  /** Lag samples newer than the previous event. */
   lag: MonitorLagSample[];
+  /** Slow entries newer than the previous event. */
   slow: MonitorSlow[];
+  /** The warnings that hold now, whole. */
   warnings: MonitorWarning[];
 }
