@@ -282,7 +282,7 @@ export class Collector implements Observer {
 
   private describeWait(waiter: unknown, primitives: Map<object, MonitorPrimitive>): MonitorWait {
     if (!(waiter instanceof Parked)) return { op: "await", text: describeWaiter(waiter as never) };
-    const node = waiter as Parked<unknown> & { deadline?: number; loop?: Loop };
+    const node = waiter as Parked<unknown> & { deadline?: number };
     const out: MonitorWait = { op: node.op, text: node.describe() };
     if (node._since !== undefined) out.since = epoch(node._since);
     const host = node.host;
@@ -301,11 +301,13 @@ export class Collector implements Observer {
       } else {
         out.op = "await future";
       }
-    } else if (typeof node.deadline === "number" && node.loop !== undefined) {
+    } else if (typeof node.deadline === "number" && typeof (host as Partial<Loop>).time === "function") {
+      // A sleep: its host is the loop, its deadline on the loop's clock.
+      const loop = host as Loop;
       if (node.deadline > 0 && Number.isFinite(node.deadline)) {
         // Computed once per sleep, so an unchanged sleep stays byte-identical between diffs.
         let deadline = this.deadlines.get(node);
-        if (deadline === undefined) this.deadlines.set(node, (deadline = Math.round(Date.now() + (node.deadline - node.loop.time()) * 1000)));
+        if (deadline === undefined) this.deadlines.set(node, (deadline = Math.round(Date.now() + (node.deadline - loop.time()) * 1000)));
         out.deadline = deadline;
       }
       out.text = out.op;
