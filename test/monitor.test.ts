@@ -2,6 +2,8 @@
 import { strict as assert } from "node:assert";
 import { execFile } from "node:child_process";
 import { request } from "node:http";
+import { connect } from "node:net";
+import { networkInterfaces } from "node:os";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -81,6 +83,25 @@ describe("startMonitor", () => {
       assert.equal(url.hostname, "127.0.0.1");
       assert.match(url.searchParams.get("token") ?? "", /^[0-9a-f]{32}$/);
       assert.equal(Number(url.port), monitor.port);
+      // Not reachable through the machine's other addresses (when it has one).
+      const external = Object.values(networkInterfaces())
+        .flat()
+        .find((i) => i !== undefined && !i.internal && i.family === "IPv4");
+      if (external !== undefined) {
+        const refused = await new Promise<boolean>((resolve) => {
+          const socket = connect({ host: external.address, port: monitor.port, timeout: 2000 });
+          socket.once("connect", () => {
+            socket.destroy();
+            resolve(false);
+          });
+          socket.once("error", () => resolve(true));
+          socket.once("timeout", () => {
+            socket.destroy();
+            resolve(true);
+          });
+        });
+        assert.ok(refused, `the monitor answered on ${external.address}`);
+      }
       const other = await startMonitor().catch((e: unknown) => e);
       assert.ok(other instanceof Error && /already running/.test(other.message));
     });
