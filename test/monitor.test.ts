@@ -269,14 +269,14 @@ describe("startMonitor", () => {
 
   it("warnings: a long wait and a lock held across a long await", T, async () => {
     await run(async () => {
-      await using monitor = await startMonitor({ warnAfter: 0.05 });
+      await using monitor = await startMonitor({ warnAfter: 0.1 });
       const lock = new Lock();
       void createTask(async () => {
         using _ = await lock.acquire();
         await sleep(3600);
       }, { name: "hog" });
       void createTask(() => lock.acquire(), { name: "starved" });
-      await sleep(0.1);
+      await sleep(0.5); // dates are heartbeats (0.1 s) apart: well past warnAfter
       const warnings = (await snapshot(monitor)).warnings;
       const find = (kind: string): string => warnings.find((w) => w.kind === kind)?.message ?? `(no ${kind} in ${JSON.stringify(warnings)})`;
       assert.match(find("lock-held"), /Task "hog" has held <Lock locked waiters=1> for .* while awaiting sleep\(\)/);
@@ -322,6 +322,36 @@ describe("startMonitor", () => {
       const diffs = events.filter(([e]) => e === "diff").map(([, d]) => d as MonitorDiff);
       // The bystander did not change, so no diff carries it again.
       assert.ok(diffs.every((d) => d.tasks.every((t) => t.name !== "bystander")), JSON.stringify(diffs));
+    });
+  });
+
+  it("GET /api/events batches changes: at most ten events a second, however often tasks change", T, async () => {
+    await run(async () => {
+      await using monitor = await startMonitor();
+      const busy = createTask(async () => {
+        for (;;) await sleep(0.001); // a new wait a millisecond: a change every time anyone looks
+      }, { name: "busy" });
+      const started = performance.now();
+      let diffs = 0;
+      await readEvents(monitor, (event) => {
+        if (event === "diff") diffs++;
+        return performance.now() - started > 2000;
+      });
+      const seconds = (performance.now() - started) / 1000;
+      assert.ok(diffs >= 2, `some diffs (${diffs})`);
+      assert.ok(diffs / seconds <= 10, `${diffs} diffs in ${seconds.toFixed(2)} s`);
+      busy.cancel();
+    });
+  });
+
+  it("a snapshot holds at most `limit` tasks and counts the rest", T, async () => {
+    await run(async () => {
+      await using monitor = await startMonitor({ limit: 3 });
+      for (let i = 0; i < 10; i++) void createTask(() => sleep(3600), { name: `t${i}` });
+      await sleep(0);
+      const snap = await snapshot(monitor);
+      assert.deepEqual(snap.tasks.map((t) => t.name), ["main", "t0", "t1"]);
+      assert.equal(snap.truncated, 8);
     });
   });
 

@@ -1,12 +1,13 @@
 /**
  * Hooks for the live monitor (src/monitor). The kernel knows nothing of the monitor: it reads
  * `observer`, which stays null unless a monitor runs, so the cost when nobody watches is one
- * null check at task creation, at each parked wait and at each guarded acquire.
+ * null check at task creation and at each guarded acquire. Waits are not hooked at all: the
+ * monitor dates them by their sequence stamp (`_seq`, see scope.ts).
  */
 import type { Task } from "./task.js";
 
 export interface Observer {
-  /** A task was created (the monitor stamps its birth and learns its loop). */
+  /** A task was created (the monitor learns its loop and the latest task id). */
   taskCreated(task: Task<unknown>): void;
   /** A guard was handed out by a Lock or Semaphore (who holds it, since when). */
   acquired(target: object): void;

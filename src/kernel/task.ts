@@ -144,8 +144,6 @@ export class Task<T = unknown> extends Future<T> implements Linked, CancelContex
    */
   declare _creationSite: StackHolder | undefined;
   /** @internal */ declare _awaitSite: StackHolder | undefined;
-  /** @internal Monitor on: when the task was created (`performance.now()` ms). */
-  declare _born: number | undefined;
 
   /** @internal Use `createTask()`. */
   constructor(fn: () => PromiseLike<T> | T, loop: Loop, options?: TaskOptions) {

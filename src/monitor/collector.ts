@@ -10,7 +10,7 @@ import { storage } from "../kernel/context.js";
 import { describeWaiter } from "../kernel/future.js";
 import type { Loop } from "../kernel/loop.js";
 import type { Observer } from "../kernel/observe.js";
-import { pendingWaits } from "../kernel/scope.js";
+import { lastWaitSeq, pendingWaits } from "../kernel/scope.js";
 import { Task } from "../kernel/task.js";
 import { userFrame } from "../debug/frames.js";
 import { Parked, settlingTask } from "../sync/parked.js";
@@ -28,14 +28,62 @@ import type {
   MonitorWarning,
 } from "./schema.js";
 
-/** `performance.now()` milliseconds as epoch milliseconds. */
-function epoch(perfMs: number): number {
-  return Math.round(performance.timeOrigin + perfMs);
+/**
+ * When things started, without timing each one: every heartbeat records the latest task id and
+ * wait stamp with the time. A task or wait is dated by the first record at or after its number: at
+ * most one heartbeat (0.1 s) late, and never older than it is (a stretch the loop was blocked in
+ * adds to the lateness, not to the age). Old records are thinned out, so precision fades with age.
+ */
+class Dates {
+  private readonly ids: number[] = [];
+  private readonly seqs: number[] = [];
+  private readonly times: number[] = [];
+
+  record(id: number, seq: number): void {
+    const last = this.times.length - 1;
+    if (last >= 0 && this.ids[last] === id && this.seqs[last] === seq) return; // nothing new started
+    this.ids.push(id);
+    this.seqs.push(seq);
+    this.times.push(Date.now());
+    if (this.times.length > 4096) {
+      // Every other record of the older half goes: recent dates stay exact, old ones coarsen.
+      const half = this.times.length >> 1;
+      for (const list of [this.ids, this.seqs, this.times]) {
+        let j = 0;
+        for (let i = 0; i < half; i += 2) list[j++] = list[i]!;
+        for (let i = half; i < list.length; i++) list[j++] = list[i]!;
+        list.length = j;
+      }
+    }
+  }
+
+  /** The date of task id `id` (created after the monitor started), else undefined. */
+  ofTask(id: number): number | undefined {
+    return this.find(this.ids, id);
+  }
+
+  /** The date of the wait stamped `seq`, else undefined. */
+  ofWait(seq: number): number | undefined {
+    return this.find(this.seqs, seq);
+  }
+
+  private find(list: number[], n: number): number | undefined {
+    if (list.length === 0 || n <= list[0]!) return undefined; // before the monitor started
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid]! >= n) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo < list.length ? this.times[lo]! : Date.now(); // newer than the last heartbeat
+  }
 }
 
 interface Holder {
   task: Task<unknown> | null;
-  since: number;
+  /** Dated like a wait: the stamp the next wait gets. */
+  seq: number;
 }
 
 interface PoolLike {
@@ -71,6 +119,8 @@ export class Collector implements Observer {
   private readonly holders = new WeakMap<object, Holder>();
   private readonly guarded = new Set<WeakRef<object>>();
   private readonly deadlines = new WeakMap<object, number>();
+  private readonly dates = new Dates();
+  private lastTaskId = 0;
   private readonly pools = new Map<number, WeakRef<PoolLike>>();
   private readonly histogram: IntervalHistogram;
   private readonly lagTimer: NodeJS.Timeout;
@@ -88,10 +138,17 @@ export class Collector implements Observer {
   ) {
     this.loops.add(loop);
     this.lastLoop = loop;
+    for (const task of loop._tasks) if (task._id > this.lastTaskId) this.lastTaskId = task._id;
+    this.heartbeat();
     this.histogram = monitorEventLoopDelay({ resolution: LAG_RESOLUTION });
     this.histogram.enable();
     this.lagTimer = setInterval(() => this.sampleLag(), 1000);
     this.lagTimer.unref();
+  }
+
+  /** Called every heartbeat (0.1 s): dates the tasks and waits started since the last one. */
+  heartbeat(): void {
+    this.dates.record(this.lastTaskId, lastWaitSeq());
   }
 
   close(): void {
@@ -102,7 +159,7 @@ export class Collector implements Observer {
   // ---- Observer hooks (hot paths: keep them tiny) ----
 
   taskCreated(task: Task<unknown>): void {
-    task._born = performance.now();
+    this.lastTaskId = task._id;
     if (task._loop !== this.lastLoop) {
       this.lastLoop = task._loop;
       this.loops.add(task._loop);
@@ -114,10 +171,10 @@ export class Collector implements Observer {
     const holder = this.holders.get(target);
     if (holder !== undefined) {
       holder.task = task;
-      holder.since = performance.now();
+      holder.seq = lastWaitSeq() + 1;
       return;
     }
-    this.holders.set(target, { task, since: performance.now() });
+    this.holders.set(target, { task, seq: lastWaitSeq() + 1 });
     this.guarded.add(new WeakRef(target));
   }
 
@@ -228,6 +285,8 @@ export class Collector implements Observer {
   }
 
   private collect(): { tasks: MonitorTask[]; truncated: number; primitives: MonitorPrimitive[]; executors: MonitorExecutor[]; warnings: MonitorWarning[] } {
+    // Date what started since the last heartbeat now, so that those dates never change again.
+    this.heartbeat();
     const all = this.pendingTasks();
     const pending = new Set(all);
     const shown = all.slice(0, this.options.limit);
@@ -268,7 +327,8 @@ export class Collector implements Observer {
       waits,
       stack: [],
     };
-    if (task._born !== undefined) out.created = epoch(task._born);
+    const created = this.dates.ofTask(task._id);
+    if (created !== undefined) out.created = created;
     const site = userFrame(task._creationStack);
     if (site !== undefined) out.site = site.replace(/^at /, "");
     const awaitStack = task._awaitStack;
@@ -284,7 +344,8 @@ export class Collector implements Observer {
     if (!(waiter instanceof Parked)) return { op: "await", text: describeWaiter(waiter as never) };
     const node = waiter as Parked<unknown> & { deadline?: number };
     const out: MonitorWait = { op: node.op, text: node.describe() };
-    if (node._since !== undefined) out.since = epoch(node._since);
+    const since = this.dates.ofWait(node._seq);
+    if (since !== undefined) out.since = since;
     const host = node.host;
     if (node.op === "await") {
       if (host instanceof Task) {
@@ -326,7 +387,8 @@ export class Collector implements Observer {
       for (const node of value as WaiterQueue<QueueNode>) {
         const parked = node as Parked<unknown>;
         const waiter: MonitorWaiter = { queue: field, task: parked._owner?._task._id ?? null };
-        if (parked._since !== undefined) waiter.since = epoch(parked._since);
+        const since = this.dates.ofWait(parked._seq);
+        if (since !== undefined) waiter.since = since;
         waiters.push(waiter);
       }
     }
@@ -341,7 +403,7 @@ export class Collector implements Observer {
       }
     }
     const holder = this.holders.get(host);
-    if (holder !== undefined && isBusy(host)) out.holder = { task: holder.task !== null && holder.task.done() === false ? holder.task._id : null, since: epoch(holder.since) };
+    if (holder !== undefined && isBusy(host)) out.holder = { task: holder.task !== null && holder.task.done() === false ? holder.task._id : null, since: this.dates.ofWait(holder.seq) ?? this.started };
     primitives.set(host, out);
     return out;
   }

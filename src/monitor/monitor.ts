@@ -4,8 +4,8 @@
  *
  * The HTTP server runs in a worker thread, so the page still answers — with a "loop blocked"
  * banner — while the main thread spins. The main thread pays for a snapshot only when someone
- * asks for it; with nobody connected it runs two unref'd timers (a heartbeat every 0.1 s and a
- * lag sample every second) and stamps tasks and waits with their start time.
+ * asks for it; with nobody connected it runs two unref'd timers (a heartbeat every 0.1 s, which
+ * also dates the tasks and waits started since the last one, and a lag sample every second).
  */
 import { randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
@@ -125,7 +125,10 @@ export async function startMonitor(options: MonitorOptions = {}): Promise<Monito
 
   const heartbeat = new SharedArrayBuffer(4);
   const beats = new Int32Array(heartbeat);
-  const beatTimer = setInterval(() => Atomics.add(beats, 0, 1), BEAT_MS);
+  const beatTimer = setInterval(() => {
+    Atomics.add(beats, 0, 1);
+    collector.heartbeat();
+  }, BEAT_MS);
   beatTimer.unref();
   let tickTimer: NodeJS.Timeout | null = null;
 

@@ -32,7 +32,6 @@ import { cancellationOf, CancelledError } from "../errors.js";
 import { resolveOpaque } from "../kernel/opaque.js";
 import { endWait, holdWait, lastWaitSeq, nextWaitSeq, takePendingCancel, type CancelContext, type HeldWait } from "../kernel/scope.js";
 import { inBatch, setBatchEndHook } from "../kernel/batch.js";
-import { observer } from "../kernel/observe.js";
 import { linkSignal } from "../kernel/waiting.js";
 import { QueueNode, type WaiterQueue } from "./waiterQueue.js";
 
@@ -186,8 +185,6 @@ export class Parked<V = unknown> extends QueueNode implements HeldWait {
   _seq = 0;
   /** @internal What kind of wait this is (report name, consume step, shielding). */
   readonly _kind: ParkKind<never>;
-  /** @internal Monitor on: when the wait started (`performance.now()` ms). */
-  declare _since: number | undefined;
 
   constructor(
     /** The primitive, for reports and the consume step. */
@@ -353,7 +350,6 @@ export class Parked<V = unknown> extends QueueNode implements HeldWait {
     this._reject = nextReject as (reason: unknown) => void;
     if (queue !== null) queue.push(this);
     if (signal !== undefined) this._unlink = linkSignal(signal, this);
-    if (observer !== null) this._since = performance.now();
     if (ctx !== undefined) {
       this._seq = nextWaitSeq();
       holdWait(ctx, this);
