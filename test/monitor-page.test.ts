@@ -4,6 +4,7 @@
 // UPDATE_DOCS_SCREENSHOTS=1 also writes the screenshots used by docs/guide/08-debugging.md.
 import { strict as assert } from "node:assert";
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -81,6 +82,54 @@ describe("the monitor page in Chromium", { skip }, () => {
     assert.match((await awaitOf("mover").textContent()) ?? "", /^sleep\(\)/);
     app.send("step");
     await awaitOf("mover").filter({ hasText: /^Queue\.get\(\) on <Queue maxsize=2 getters=1>/ }).waitFor({ timeout: 10_000 });
+  });
+
+  it("a page from another origin cannot cancel a task, even knowing the token", T, async () => {
+    // Another site, served from another local port: its script tries what a hostile page could.
+    const evil = createServer((_req, res) => {
+      res.writeHead(200, { "Content-Type": "text/html" });
+      res.end("<!doctype html><title>elsewhere</title><form method=post></form>");
+    });
+    await new Promise<void>((resolve) => evil.listen(0, "127.0.0.1", resolve));
+    const port = (evil.address() as { port: number }).port;
+    const other = await context.newPage();
+    try {
+      await other.goto(`http://localhost:${port}/`);
+      const victimId = await row("victim").getAttribute("data-task-id");
+      const url = new URL(app.url);
+      const target = `${url.origin}/api/tasks/${victimId}/cancel?token=${url.searchParams.get("token")}`;
+      const outcome = await other.evaluate(
+        async ({ target, token }) => {
+          const results: string[] = [];
+          // With the header: a preflight the monitor never approves.
+          try {
+            await fetch(target, { method: "POST", headers: { "X-Monitor-Token": token } });
+            results.push("header: sent");
+          } catch {
+            results.push("header: blocked");
+          }
+          // A "simple" request (no preflight): it reaches the server, which refuses it.
+          const r = await fetch(target, { method: "POST", mode: "no-cors" });
+          results.push(`no-cors: ${r.type}`);
+          return results;
+        },
+        { target, token: url.searchParams.get("token") ?? "" },
+      );
+      assert.deepEqual(outcome, ["header: blocked", "no-cors: opaque"]);
+      // A form post, the classic forgery.
+      await other.locator("form").evaluate((form, action) => {
+        (form as unknown as { action: string; submit(): void }).action = action;
+        (form as unknown as { submit(): void }).submit();
+      }, target);
+      await other.waitForURL(/\/api\/tasks\//);
+      assert.match((await other.textContent("body")) ?? "", /refused/);
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(app.stdout().includes("cancelled: victim"), false, "the victim still runs");
+      assert.equal(await row("victim").count(), 1);
+    } finally {
+      await other.close();
+      evil.close();
+    }
   });
 
   it("the cancel button cancels the task in the program", T, async () => {
