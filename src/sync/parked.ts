@@ -268,6 +268,11 @@ export class Parked<V = unknown> extends QueueNode implements HeldWait {
     queueForSettling(this);
   }
 
+  /** @internal How a failed wait's caller gets the failure (a future's await runs its handlers). */
+  _deliverFailure(error: unknown): void {
+    this._reject(error);
+  }
+
   /** @internal Hook for subclasses: a failed wait lets go of what it holds (a sleep's timer). */
   _onFail(): void {}
 
@@ -306,7 +311,7 @@ export class Parked<V = unknown> extends QueueNode implements HeldWait {
       const pending = this._owner !== null ? takePendingCancel(this._owner) : null;
       this.detach();
       this._state = DONE;
-      this._reject(pending ?? this._error);
+      this._deliverFailure(pending ?? this._error);
       return;
     }
     const consume = this._kind.consume as ((node: Parked<unknown>) => unknown) | null;
