@@ -286,7 +286,7 @@ describe("startMonitor", () => {
   });
 
   it("warnings: an await cycle (A awaits B awaits A)", T, async () => {
-    // In a child process: such a cycle can never end (cancelling one recurses through the other).
+    // In a child process: such a cycle never ends by itself.
     const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", fixture("monitor-cycle.ts")], { timeout: 20_000 });
     const warnings = JSON.parse(stdout) as MonitorSnapshot["warnings"];
     const cycle = warnings.find((w) => w.kind === "await-cycle");
