@@ -16,7 +16,7 @@ const add = fromModule<(a: number, b: number) => number>(jobs, "add");
 const fail = fromModule<(message: string) => never>(jobs, "fail");
 const spin = fromModule<(seconds: number) => number>(jobs, "spin");
 const nap = fromModule<(seconds: number) => number>(jobs, "nap");
-const cli = fileURLToPath(new URL("../src/bin/asyncio-ts.ts", import.meta.url));
+const cli = fileURLToPath(new URL("../src/cli/main.ts", import.meta.url));
 const fixtures = fileURLToPath(new URL("./fixtures", import.meta.url));
 
 let server: RedisServer;

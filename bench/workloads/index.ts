@@ -3,6 +3,7 @@ import type { Workload } from "../harness.js";
 import { largeJobsWorkload, tinyJobsWorkload } from "./executors.js";
 import { mapWorkload } from "./map.js";
 import { memoryWorkload } from "./memory.js";
+import { monitorGatherWorkload, monitorQueueWorkload } from "./monitor.js";
 import { queueWorkload } from "./queue.js";
 import { redisExecWorkload, redisQueueWorkload } from "./redis.js";
 import { lockWorkload, semaphoreWorkload, wakeWorkloads } from "./sync.js";
@@ -20,6 +21,8 @@ export const workloads: Workload[] = [
   largeJobsWorkload,
   alsWorkload,
   mapWorkload,
+  monitorGatherWorkload,
+  monitorQueueWorkload,
   redisQueueWorkload,
   redisExecWorkload,
 ];
