@@ -1,6 +1,6 @@
 // Port of the as_completed tests of CPython's test_tasks.py (3.13: plain and async iteration).
 import { strict as assert } from "node:assert";
-import { describe, test } from "node:test";
+import { describe, test } from "./helpers.js";
 
 import { asCompleted, createTask, Future, gather, sleep, TimeoutError, wait } from "../src/index.js";
 import { now, vrun } from "./helpers.js";

@@ -1,7 +1,7 @@
 // Condition: a port of CPython's test_locks.py ConditionTests (3.13, with gh-112202: a notify
 // racing a cancel is not lost), plus signals and bad input.
 import { strict as assert } from "node:assert";
-import { describe, it } from "node:test";
+import { describe, it } from "./helpers.js";
 import { inspect } from "node:util";
 import { CancelledError, Condition, createTask, getRunningLoop, Lock, run, timeout, TimeoutError, waitFor } from "../src/index.js";
 import { ticks } from "./helpers.js";

@@ -1,7 +1,7 @@
 // Debug mode catches the seed article's "common mistakes" while the program runs, and names the task.
 import { strict as assert } from "node:assert";
 import { execFile, execSync, spawn } from "node:child_process";
-import { describe, it } from "node:test";
+import { describe, it } from "./helpers.js";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import {

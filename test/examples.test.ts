@@ -4,7 +4,7 @@
 // bounds are loose, halfway between the concurrent and the sequential figure, since the machine is noisy.
 import { strict as assert } from "node:assert";
 import { execFile } from "node:child_process";
-import { describe, it } from "node:test";
+import { describe, it } from "./helpers.js";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import type { Example, ExampleContext, Timing } from "../examples/harness.js";

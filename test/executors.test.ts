@@ -1,7 +1,8 @@
 // Executors: thread and process pools whose jobs a cancelled caller really stops, and that survive
 // crashes. Pools start workers once and reuse them, so each describe block shares one pool.
 import { strict as assert } from "node:assert";
-import { after, describe, it } from "node:test";
+import { after } from "node:test";
+import { describe, it } from "./helpers.js";
 import {
   CancelledError,
   createTask,

@@ -1,7 +1,7 @@
 // Port of CPython's Lib/test/test_asyncio/test_futures.py (3.11–3.14): Future basics, results and
 // exceptions, cancellation, "exception was never retrieved" reports, and done callbacks.
 import { strict as assert } from "node:assert";
-import { describe, test } from "node:test";
+import { describe, test } from "./helpers.js";
 import { inspect } from "node:util";
 
 import { CancelledError, Future, getRunningLoop, InvalidStateError, run, Task } from "../src/index.js";

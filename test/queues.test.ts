@@ -1,7 +1,7 @@
 // Queue, PriorityQueue, LifoQueue: a port of CPython's test_queues.py (3.13, with shutdown), plus
 // cancellation races, iteration, signals and bad input.
 import { strict as assert } from "node:assert";
-import { describe, it } from "node:test";
+import { describe, it } from "./helpers.js";
 import { inspect } from "node:util";
 import {
   CancelledError,

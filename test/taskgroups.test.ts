@@ -1,7 +1,7 @@
 // Port of CPython's Lib/test/test_asyncio/test_taskgroups.py (3.11–3.14, including the cancel-count
 // fixes of gh-116720 and gh-128550) onto taskGroup(async (tg) => ...).
 import { strict as assert } from "node:assert";
-import { describe, test } from "node:test";
+import { describe, test } from "./helpers.js";
 
 import {
   CancelledError,

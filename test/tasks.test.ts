@@ -4,7 +4,7 @@
 // gather/wait/asCompleted/shield live in their own test files.
 import { strict as assert } from "node:assert";
 import { readFile } from "node:fs/promises";
-import { describe, test } from "node:test";
+import { describe, test } from "./helpers.js";
 import { fileURLToPath } from "node:url";
 import { inspect } from "node:util";
 

@@ -1,7 +1,7 @@
 // Port of CPython's Lib/test/test_asyncio/test_timeouts.py (3.12–3.14) onto timeout()/timeoutAt()
 // with a Timeout scope handed to the function.
 import { strict as assert } from "node:assert";
-import { describe, test } from "node:test";
+import { describe, test } from "./helpers.js";
 import { inspect } from "node:util";
 
 import {

@@ -1,7 +1,7 @@
 // Port of the wait() tests of CPython's test_tasks.py (test_wait*, test_yield_wait_does_not_shield_cancel,
 // test_wait_invalid_args, test_wait_generator of 3.13).
 import { strict as assert } from "node:assert";
-import { describe, test } from "node:test";
+import { describe, test } from "./helpers.js";
 
 import {
   ALL_COMPLETED,

@@ -1,7 +1,7 @@
 // Port of CPython's Lib/test/test_asyncio/test_waitfor.py (3.12+ semantics: waitFor is timeout()
 // around the await), with WaitForShieldTests.
 import { strict as assert } from "node:assert";
-import { describe, test } from "node:test";
+import { describe, test } from "./helpers.js";
 
 import { CancelledError, createTask, Future, getRunningLoop, shield, sleep, TimeoutError, wait, waitFor } from "../src/index.js";
 import { now, ticks, vrun } from "./helpers.js";
