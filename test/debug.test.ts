@@ -5,6 +5,7 @@ import { describe, it } from "./helpers.js";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import {
+  CancelledError,
   createTask,
   formatTaskTree,
   gather,
@@ -239,7 +240,7 @@ describe("formatTaskTree", () => {
       assert.match(tree, /│ {3}└── Task "child" awaiting sleep \(\d+\.\d+s left\)/);
       assert.match(tree, /└── Task "awaits-parent" awaiting task "parent"/);
       waiter.cancel();
-      await assert.rejects(parent);
+      await assert.rejects(parent, CancelledError);
     });
   });
 

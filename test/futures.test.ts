@@ -200,7 +200,7 @@ describe("Future exception was never retrieved", () => {
     const messages = await reportsFor(() => {
       const f = new Future();
       f.setException(new Error("boom"));
-      assert.throws(() => f.result());
+      assert.throws(() => f.result(), /boom/);
       keep.push(f);
     });
     assert.deepEqual(messages, []);
@@ -223,7 +223,7 @@ describe("Future exception was never retrieved", () => {
       getRunningLoop().callSoon(() => f.setException(new Error("boom")));
       await assert.rejects(async () => {
         await f;
-      });
+      }, /boom/);
     });
     assert.deepEqual(messages, []);
   });
