@@ -7,7 +7,8 @@ import { VirtualClock } from "../src/testing/index.js";
 
 /**
  * Every test's time limit, in milliseconds: a deadlock fails its own test, and the run goes on.
- * About ten times the slowest test on a loaded 2-core machine (the docs' type-check, ~7 s).
+ * The slowest test (the docs' type-check) takes ~4 s on a quiet 2-core machine and ~13 s on one
+ * loaded ten times over.
  * `ASYNCIO_TS_TEST_TIMEOUT_MS` overrides it (test/suite-hygiene.test.ts uses that on a fixture).
  *
  * Why not package.json's `--test-timeout` alone: on Node 20 that flag limits each test *file*

@@ -48,7 +48,7 @@ describe("suite hygiene", () => {
   });
 
   it("suite hygiene: a deadlocked test fails alone, the tests around it pass, and the run ends", async () => {
-    const env: NodeJS.ProcessEnv = { ...process.env, ASYNCIO_TS_TEST_TIMEOUT_MS: "1000" };
+    const env: NodeJS.ProcessEnv = { ...process.env, ASYNCIO_TS_TEST_TIMEOUT_MS: "500" };
     delete env["NODE_TEST_CONTEXT"];
     const args = [...nodeOptions(), "--test-reporter=tap", join(root, "test", "fixtures", "hanging.ts")];
     const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
@@ -61,7 +61,7 @@ describe("suite hygiene", () => {
     assert.equal(result.code, 1, `the run should end with exit code 1\n${report}`);
     assert.match(result.stdout, /^ *ok \d+ - runs the test before it$/m, report);
     assert.match(result.stdout, /^ *not ok \d+ - fails the deadlocked test$/m, report);
-    assert.match(result.stdout, /test timed out after 1000ms/, report);
+    assert.match(result.stdout, /test timed out after 500ms/, report);
     assert.match(result.stdout, /^ *ok \d+ - runs the test after it$/m, report);
     assert.match(result.stdout, /^# pass 2$/m, report);
   });
