@@ -16,7 +16,8 @@ import { VirtualClock } from "../src/testing/index.js";
  * in the script as the backstop, well above this limit, with `--test-force-exit` so that a timer a
  * hung test left behind cannot keep its file's process alive.
  */
-export const TEST_TIMEOUT_MS = Number(process.env["ASYNCIO_TS_TEST_TIMEOUT_MS"] ?? 60_000);
+export const DEFAULT_TEST_TIMEOUT_MS = 60_000;
+export const TEST_TIMEOUT_MS = Number(process.env["ASYNCIO_TS_TEST_TIMEOUT_MS"] ?? DEFAULT_TEST_TIMEOUT_MS);
 
 /**
  * node:test's `it`/`test` with `timeout: TEST_TIMEOUT_MS` unless the options set one. Test files

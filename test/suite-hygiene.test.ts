@@ -5,7 +5,7 @@ import { execFile } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, it, TEST_TIMEOUT_MS } from "./helpers.js";
+import { DEFAULT_TEST_TIMEOUT_MS, describe, it } from "./helpers.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const packageJson = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { scripts: Record<string, string> };
@@ -24,9 +24,8 @@ describe("suite hygiene", () => {
     const timeout = /--test-timeout=(\d+)\b/.exec(testScript);
     assert.ok(timeout, `test:unit must pass --test-timeout: ${testScript}`);
     // On Node 20 the flag limits each file: it must leave room for a test to time out on its own.
-    assert.ok(Number(timeout[1]) >= 2 * TEST_TIMEOUT_MS, `--test-timeout=${timeout[1]} should be well above TEST_TIMEOUT_MS (${TEST_TIMEOUT_MS})`);
+    assert.ok(Number(timeout[1]) >= 2 * DEFAULT_TEST_TIMEOUT_MS, `--test-timeout=${timeout[1]} should be well above the per-test ${DEFAULT_TEST_TIMEOUT_MS}`);
     assert.ok(testScript.split(/\s+/).includes("--test-force-exit"), `test:unit must pass --test-force-exit: ${testScript}`);
-    assert.ok(TEST_TIMEOUT_MS >= 10_000 && TEST_TIMEOUT_MS <= 120_000, `TEST_TIMEOUT_MS is ${TEST_TIMEOUT_MS}`);
   });
 
   it("suite hygiene: every test file takes describe/it/test from ./helpers.js, which sets their timeout", () => {
@@ -52,7 +51,7 @@ describe("suite hygiene", () => {
     delete env["NODE_TEST_CONTEXT"];
     const args = [...nodeOptions(), "--test-reporter=tap", join(root, "test", "fixtures", "hanging.ts")];
     const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
-      execFile(process.execPath, args, { cwd: root, env, timeout: TEST_TIMEOUT_MS / 2, killSignal: "SIGKILL" }, (error, stdout, stderr) => {
+      execFile(process.execPath, args, { cwd: root, env, timeout: 30_000, killSignal: "SIGKILL" }, (error, stdout, stderr) => {
         const e = error as (Error & { code?: number | string }) | null;
         done({ code: e === null ? 0 : typeof e.code === "number" ? e.code : null, stdout, stderr });
       });
