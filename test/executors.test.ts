@@ -4,8 +4,7 @@ import { strict as assert } from "node:assert";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { after } from "node:test";
-import { describe, it } from "./helpers.js";
+import { after, describe, it } from "./helpers.js";
 import {
   CancelledError,
   createTask,

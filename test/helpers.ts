@@ -1,7 +1,8 @@
 // Shared helpers for the ports of CPython's asyncio tests. Every test body runs inside `run()`,
 // usually on a VirtualClock so that timeouts are deterministic and instant.
 import { strict as assert } from "node:assert";
-import { describe, it as nodeIt, type TestFn, type TestOptions } from "node:test";
+import * as nodeTest from "node:test";
+import { describe, type HookFn, type HookOptions, type TestFn, type TestOptions } from "node:test";
 import { ExceptionGroup, getRunningLoop, run, sleep, type ExceptionContext } from "../src/index.js";
 import { VirtualClock } from "../src/testing/index.js";
 
@@ -21,17 +22,24 @@ export const TEST_TIMEOUT_MS = Number(process.env["ASYNCIO_TS_TEST_TIMEOUT_MS"] 
 
 /**
  * node:test's `it`/`test` with `timeout: TEST_TIMEOUT_MS` unless the options set one. Test files
- * import `describe`, `it` and `test` from here, never from node:test (suite-hygiene checks it).
+ * import `describe`, `it`, `test` and the hooks from here, never from node:test (suite-hygiene
+ * checks it).
  */
 export function it(name: string, fn: TestFn): void;
 export function it(name: string, options: TestOptions, fn: TestFn): void;
 export function it(name: string, optionsOrFn: TestOptions | TestFn, maybeFn?: TestFn): void {
   const [options, fn] = typeof optionsOrFn === "function" ? [{}, optionsOrFn] : [optionsOrFn, maybeFn];
   // The runner awaits every test it registers; the promise only tells when this one finished.
-  void nodeIt(name, { timeout: TEST_TIMEOUT_MS, ...options }, fn);
+  void nodeTest.it(name, { timeout: TEST_TIMEOUT_MS, ...options }, fn);
 }
 export const test = it;
 export { describe };
+
+/** node:test's hooks with `timeout: TEST_TIMEOUT_MS` unless the options set one. */
+export const before = (fn: HookFn, options?: HookOptions): void => nodeTest.before(fn, { timeout: TEST_TIMEOUT_MS, ...options });
+export const after = (fn: HookFn, options?: HookOptions): void => nodeTest.after(fn, { timeout: TEST_TIMEOUT_MS, ...options });
+export const beforeEach = (fn: HookFn, options?: HookOptions): void => nodeTest.beforeEach(fn, { timeout: TEST_TIMEOUT_MS, ...options });
+export const afterEach = (fn: HookFn, options?: HookOptions): void => nodeTest.afterEach(fn, { timeout: TEST_TIMEOUT_MS, ...options });
 
 /** Runs `main` as the root task of a new loop whose clock is virtual (time jumps when idle). */
 export function vrun<T>(main: () => PromiseLike<T> | T): Promise<T> {

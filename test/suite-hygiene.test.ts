@@ -10,6 +10,8 @@ import { DEFAULT_TEST_TIMEOUT_MS, describe, it } from "./helpers.js";
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const packageJson = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { scripts: Record<string, string> };
 const testScript = packageJson.scripts["test:unit"] ?? "";
+/** What node:test exports that registers a test, a suite or a hook: ./helpers.js gives each a time limit. */
+const RUNNER_FUNCTIONS = new Set(["it", "test", "describe", "suite", "before", "after", "beforeEach", "afterEach"]);
 
 /** The node options of the test script: everything before the file glob, after `node`. */
 function nodeOptions(): string[] {
@@ -28,7 +30,7 @@ describe("suite hygiene", () => {
     assert.ok(testScript.split(/\s+/).includes("--test-force-exit"), `test:unit must pass --test-force-exit: ${testScript}`);
   });
 
-  it("suite hygiene: every test file takes describe/it/test from ./helpers.js, which sets their timeout", () => {
+  it("suite hygiene: every test file takes describe, it, test and the hooks from ./helpers.js, which sets their timeout", () => {
     const files = readdirSync(join(root, "test")).filter((f) => f.endsWith(".test.ts"));
     assert.ok(files.length > 20, `only ${files.length} test files found`);
     const offenders: string[] = [];
@@ -36,14 +38,15 @@ describe("suite hygiene", () => {
       const text = readFileSync(join(root, "test", file), "utf8");
       for (const m of text.matchAll(/^import\s+([^;]*?)\s+from\s*"node:test";/gm)) {
         const clause = m[1] ?? "";
-        // A default or namespace import could reach node:test's own it/test; named hooks (after, ...) are fine.
+        // A default or namespace import could reach node:test's own functions; types are fine.
         const named = /^\{([^}]*)\}$/.exec(clause.trim());
-        const names = named === null ? ["*"] : (named[1] ?? "").split(",").map((n) => n.trim().split(/\s+as\s+/)[0]);
-        if (names.some((n) => n === "*" || n === "it" || n === "test" || n === "describe" || n === "suite")) offenders.push(`${file}: import ${clause} from "node:test"`);
+        const names = named === null ? ["*"] : (named[1] ?? "").split(",").map((n) => n.trim().split(/\s+as\s+/)[0] ?? "");
+        if (clause.startsWith("type ") || names.every((n) => n.startsWith("type "))) continue;
+        if (names.some((n) => n === "*" || RUNNER_FUNCTIONS.has(n))) offenders.push(`${file}: import ${clause} from "node:test"`);
       }
       if (!/import\s*\{[^}]*\b(it|test)\b[^}]*\}\s*from\s*"\.\/helpers\.js"/.test(text)) offenders.push(`${file} (no it/test from ./helpers.js)`);
     }
-    assert.deepEqual(offenders, [], "import describe, it and test from ./helpers.js instead of node:test");
+    assert.deepEqual(offenders, [], "import describe, it, test and the hooks from ./helpers.js instead of node:test");
   });
 
   it("suite hygiene: a deadlocked test fails alone, the tests around it pass, and the run ends", async () => {
