@@ -185,7 +185,7 @@ describe("examples (npm start)", () => {
   });
 
   it("crawler: retries 503s, keeps each host under its rate, stops at the deadline with nothing left open", { timeout: 60_000 }, async () => {
-    const out = await runExample("crawler", 4);
+    const out = await runExample("crawler", { speed: 4 });
     assertInOrder(out.lines, [
       /^crawling http:\/\/127\.0\.0\.1:\d+ and http:\/\/127\.0\.0\.1:\d+/,
       /^retrying after HTTP 503 for http:\/\/127\.0\.0\.1:\d+\/crawl\/4$/,
