@@ -34,4 +34,5 @@ export { waitFor } from "./waitFor.js";
 export { sleep } from "./sleep.js";
 export * from "./sync/index.js";
 export * from "./queues/index.js";
+export * from "./io/index.js";
 export { allTasks, createTask, currentSignal, currentTask, getEventLoop, getRunningLoop } from "./tasks.js";
