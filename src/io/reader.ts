@@ -54,6 +54,15 @@ function kindFor(op: string): ParkKind {
   return kind;
 }
 
+/**
+ * Every read is a library await, even one the buffer satisfies at once: a cancellation pending for
+ * the task (or an aborted signal) is delivered here, as at any primitive's door.
+ */
+function door(signal: AbortSignal | undefined): void {
+  const refused = refusal(runningTask(), signal);
+  if (refused !== PROCEED) throw refused;
+}
+
 /** Checks a limit option: a positive integer. */
 export function checkLimit(where: string, limit: unknown): number {
   if (limit === undefined) return DEFAULT_LIMIT;
@@ -168,6 +177,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
   async read(n = -1, options?: WaitOptions): Promise<Buffer> {
     if (typeof n !== "number" || !Number.isInteger(n)) throw new TypeError(`StreamReader.read() expects an integer byte count: received ${describe(n)}`);
     const signal = checkSignal("StreamReader.read()", options);
+    door(signal);
     if (this.error !== null) throw this.error.value;
     if (n === 0) return EMPTY;
     if (n < 0) {
@@ -188,6 +198,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
       throw new RangeError(`StreamReader.readexactly() expects a byte count >= 0: received ${describe(n)}`);
     }
     const signal = checkSignal("StreamReader.readexactly()", options);
+    door(signal);
     if (this.error !== null) throw this.error.value;
     while (this.end - this.start < n) {
       if (this.eof) throw new IncompleteReadError(this.take(this.end - this.start), n);
@@ -249,6 +260,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
   // ---- internals ----
 
   private async readUntil(seps: Buffer[], signal: AbortSignal | undefined): Promise<Buffer> {
+    door(signal);
     if (this.error !== null) throw this.error.value;
     const shortest = (seps[seps.length - 1] as Buffer).length;
     let offset = 0; // bytes already searched, relative to start
@@ -312,8 +324,6 @@ export class StreamReader implements AsyncIterable<Buffer> {
       throw new Error(`StreamReader.${op}() called while another task is already waiting for incoming data (in ${this.waitingOp}())`);
     }
     const ctx = runningTask();
-    const refused = refusal(ctx, signal);
-    if (refused !== PROCEED) throw refused;
     // A read that needs more data than is buffered must get it: never wait on a paused source.
     if (this.paused) this.resumeSource();
     const node = new Parked(this, kindFor(op));
