@@ -94,7 +94,11 @@ describe("stream properties", { timeout: 60_000 }, () => {
           for (const pick of cancels) {
             void s.schedule(Promise.resolve(pick), "cancel").then(() => current?.cancel());
           }
-          const reader = createTask(() => readAll(r, reads, (t) => (current = t)));
+          const reader = createTask(() =>
+            readAll(r, reads, (t) => {
+              current = t;
+            }),
+          );
           await drive(s);
           await feeder;
           const got = await reader;
