@@ -170,7 +170,16 @@ export class Server {
     });
     const peer = this.unixPath ?? `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`;
     // Not awaited here: the connection (and waitClosed()) tracks the task's end; run() cancels it at the end.
-    void this.loop.createTask(() => this.serve(conn, reader, writer), { name: `connection from ${peer}` });
+    const task = this.loop.createTask(() => this.serve(conn, reader, writer), { name: `connection from ${peer}` });
+    // A task cancelled before its first step never runs its body (as in asyncio): close here too.
+    task._addListener(() => this.handlerEnded(conn));
+  }
+
+  private handlerEnded(conn: Connection): void {
+    if (conn.handlerDone) return;
+    conn.writer.close();
+    conn.handlerDone = true;
+    this.release(conn);
   }
 
   private async serve(conn: Connection, reader: StreamReader, writer: StreamWriter): Promise<void> {
@@ -181,9 +190,7 @@ export class Server {
       this.loop.callExceptionHandler({ message: "Unhandled exception in the connection handler", exception: error });
       conn.socket.destroy();
     } finally {
-      writer.close();
-      conn.handlerDone = true;
-      this.release(conn);
+      this.handlerEnded(conn);
     }
   }
 
