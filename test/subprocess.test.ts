@@ -175,8 +175,8 @@ describe("createSubprocessExec and Process (test_subprocess.py)", T, () => {
 
   it("Process await using kills a child still running and reaps it", () =>
     run(async () => {
-      let pid = 0;
-      let proc: Process | null = null;
+      let pid: number;
+      let proc: Process;
       {
         await using p = await createSubprocessExec("sleep", ["60"]);
         proc = p;
