@@ -189,10 +189,13 @@ describe("StreamWriter", T, () => {
           await writer.drain();
         }
       });
-      await until(() => writer.transport.writableNeedDrain && written >= chunk.length);
-      await sleep(0.05);
-      assert.equal(drained.done(), false, "drain() blocks while the peer does not read");
-      go.set();
+      try {
+        await until(() => writer.transport.writableNeedDrain && written >= chunk.length);
+        await sleep(0.05);
+        assert.equal(drained.done(), false, "drain() blocks while the peer does not read");
+      } finally {
+        go.set(); // on failure too: `await using` waits for the handler
+      }
       await drained;
       writer.writeEof();
       await until(() => received > 0);
@@ -212,19 +215,34 @@ describe("StreamWriter", T, () => {
         0,
       );
       const [, writer] = await openConnection("127.0.0.1", portOf(server));
-      const chunk = Buffer.alloc(1 << 22, 121);
-      writer.write(chunk);
-      assert.equal(writer.transport.writableNeedDrain, true);
-      await assert.rejects(timeout(0.05, () => writer.drain()), TimeoutError);
-      const t = createTask(() => writer.drain());
-      await sleep(0.01);
-      t.cancel();
-      await assert.rejects(t, CancelledError);
-      go.set();
-      await writer.drain();
-      writer.writeEof();
-      await until(() => received >= 0);
-      assert.equal(received, chunk.length);
+      try {
+        // Write until drain() really blocks (how much the kernel takes first varies with load).
+        const chunk = Buffer.alloc(1 << 20, 121);
+        let written = 0;
+        for (let blocked = false; !blocked; ) {
+          assert.ok(written < 256 * chunk.length, "drain() never blocked");
+          writer.write(chunk);
+          written += chunk.length;
+          blocked = await timeout(0.05, () => writer.drain()).then(
+            () => false,
+            (error: unknown) => {
+              if (error instanceof TimeoutError) return true;
+              throw error;
+            },
+          );
+        }
+        const t = createTask(() => writer.drain());
+        await sleep(0.01);
+        t.cancel();
+        await assert.rejects(t, CancelledError);
+        go.set();
+        await writer.drain();
+        writer.writeEof();
+        await until(() => received >= 0);
+        assert.equal(received, written);
+      } finally {
+        go.set(); // on failure too: `await using` waits for the handler
+      }
     }));
 
   it("StreamWriter writeEof half-closes: the peer reads EOF and can still answer", () =>
@@ -303,14 +321,17 @@ describe("StreamWriter", T, () => {
       writer.write(Buffer.alloc(total, 97));
       await arrived.wait();
       const r = serverReader as unknown as StreamReader;
-      await until(() => r.buffered > 2 * limit);
-      await sleep(0.05);
-      // Paused: no more than one socket read past the threshold is buffered.
-      assert.ok(r.buffered < 2 * limit + 65536 + 1, `buffered ${r.buffered}`);
-      assert.ok(r.buffered < total);
-      writer.writeEof();
-      assert.equal((await r.read(-1)).length, total);
-      done.set();
+      try {
+        await until(() => r.buffered > 2 * limit);
+        await sleep(0.05);
+        // Paused: no more than one socket read past the threshold is buffered.
+        assert.ok(r.buffered < 2 * limit + 65536 + 1, `buffered ${r.buffered}`);
+        assert.ok(r.buffered < total);
+        writer.writeEof();
+        assert.equal((await r.read(-1)).length, total);
+      } finally {
+        done.set(); // on failure too: `await using` waits for the handler
+      }
     }));
 });
 
