@@ -61,8 +61,8 @@ export class Runner {
   }
 
   /**
-   * Runs `main` as a task to completion and settles with its outcome. SIGINT (Ctrl-C) while it
-   * runs cancels it; a second SIGINT ends the process as usual.
+   * Runs `main` as a task to completion and settles with its outcome. SIGINT (Ctrl-C) or SIGTERM
+   * while it runs cancels it; a second one ends the process as usual.
    *
    * @throws TypeError if `main` is not a function (e.g. `run(main())`).
    * @throws Error if the runner is closed, or if called from inside a running task (await the
@@ -76,7 +76,7 @@ export class Runner {
     }
     const loop = this.getLoop();
     const task = loop.createTask(main, { name: options?.name ?? "main" });
-    const removeSigint = installSigint(task);
+    const removeSigint = installSigint(loop, task);
     const unwatch = loop._debug ? watchRun(loop, task) : null;
     return whenDone(task as unknown as Task<unknown>).then(() => {
       removeSigint();
@@ -131,20 +131,32 @@ function reportLeftovers(loop: Loop, tasks: Task<unknown>[]): void {
   }
 }
 
-function installSigint(task: Task<unknown>): () => void {
-  if (!isMainThread || process.listenerCount("SIGINT") > 0) return () => undefined;
+/**
+ * SIGINT and SIGTERM cancel the main task, through the loop's signal handlers (so the cancel runs
+ * as a loop callback); a second one, or one after main is done, gets the signal's default action.
+ * A signal the program already listens to is left to the program.
+ */
+function installSigint(loop: Loop, task: Task<unknown>): () => void {
+  if (!isMainThread) return () => undefined;
+  const mine: NodeJS.Signals[] = [];
   let interrupted = false;
-  const onSigint = (): void => {
+  const onSignal = (sig: NodeJS.Signals): void => {
     if (interrupted || task.done()) {
-      process.off("SIGINT", onSigint);
-      process.kill(process.pid, "SIGINT");
+      loop.removeSignalHandler(sig);
+      process.kill(process.pid, sig);
       return;
     }
     interrupted = true;
-    task.cancel("interrupted by SIGINT");
+    task.cancel(`interrupted by ${sig}`);
   };
-  process.on("SIGINT", onSigint);
-  return () => process.off("SIGINT", onSigint);
+  for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    if (process.listenerCount(sig) > 0) continue;
+    loop.addSignalHandler(sig, onSignal, sig);
+    mine.push(sig);
+  }
+  return () => {
+    for (const sig of mine) loop.removeSignalHandler(sig);
+  };
 }
 
 /**
