@@ -4,6 +4,7 @@ import { largeJobsWorkload, tinyJobsWorkload } from "./executors.js";
 import { memoryWorkload } from "./memory.js";
 import { queueWorkload } from "./queue.js";
 import { lockWorkload, semaphoreWorkload, wakeWorkloads } from "./sync.js";
+import { echoWorkloads } from "./streams.js";
 import { alsWorkload, gatherWorkload, waitForWorkload } from "./tasks.js";
 
 export const workloads: Workload[] = [
@@ -17,4 +18,5 @@ export const workloads: Workload[] = [
   tinyJobsWorkload,
   largeJobsWorkload,
   alsWorkload,
+  ...echoWorkloads,
 ];
