@@ -355,7 +355,7 @@ describe("StreamReader reads (test_streams.py)", T, () => {
       const r = new StreamReader();
       const t = createTask(() => r.readline());
       await ticks();
-      await assert.rejects(() => r.read(1), /already waiting for incoming data \(in readuntil\(\)\)/);
+      await assert.rejects(() => r.read(1), /already waiting for incoming data \(in readline\(\)\)/);
       r.feedData("x\n");
       assert.equal(str(await t), "x\n");
     }));

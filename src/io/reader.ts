@@ -27,6 +27,13 @@ export const DEFAULT_LIMIT = 2 ** 16;
 
 const EMPTY = Buffer.alloc(0);
 const NEWLINE = Buffer.from("\n");
+const LINE_SEPS = [NEWLINE];
+/** What a read attempt returns when it needs more data. */
+const NEED: unique symbol = Symbol("need more data");
+
+function lineResult(line: Buffer): IteratorResult<Buffer> {
+  return line.length === 0 ? { done: true, value: undefined } : { done: false, value: line };
+}
 
 /** What a reader pauses and resumes when its buffer fills up (a socket, a pipe). */
 export interface FlowSource {
@@ -40,28 +47,40 @@ export interface StreamReaderOptions {
   limit?: number;
 }
 
-function consumeData(node: Parked): void {
+/**
+ * A read's wait: woken only once its step can complete (or throw), so the settle step runs the
+ * step and resolves with the bytes. A failed wait (cancelled or aborted before a wake-up, or the
+ * reader's exception) lets go of the reader at once.
+ */
+class ReadWait extends Parked<unknown> {
+  override _onFail(): void {
+    (this.host as StreamReader)._release();
+  }
+}
+
+function consumeRead(node: Parked): Buffer {
+  const reader = node.host as StreamReader;
+  const step = reader._release();
+  // Cancelled after the wake-up, before the resume: nothing was taken; the bytes stay for the next read.
   if (!node.settle()) throw node._error;
+  const result = step();
+  // Woken only when probe() found the step able to complete, and the buffer has only grown since.
+  if (result === NEED) throw new Error("StreamReader: internal error: a woken read found no data");
+  return result;
 }
 
 const KINDS = new Map<string, ParkKind>();
 function kindFor(op: string): ParkKind {
   let kind = KINDS.get(op);
   if (kind === undefined) {
-    kind = { op: `StreamReader.${op}()`, consume: consumeData };
+    kind = { op: `StreamReader.${op}()`, consume: consumeRead };
     KINDS.set(op, kind);
   }
   return kind;
 }
 
-/**
- * Every read is a library await, even one the buffer satisfies at once: a cancellation pending for
- * the task (or an aborted signal) is delivered here, as at any primitive's door.
- */
-function door(signal: AbortSignal | undefined): void {
-  const refused = refusal(runningTask(), signal);
-  if (refused !== PROCEED) throw refused;
-}
+/** A read's synchronous attempt: the bytes, NEED, or a throw. */
+type Step = () => Buffer | typeof NEED;
 
 /** Checks a limit option: a positive integer. */
 export function checkLimit(where: string, limit: unknown): number {
@@ -95,6 +114,9 @@ export class StreamReader implements AsyncIterable<Buffer> {
   private error: { value: unknown } | null = null;
   private waiter: Parked | null = null;
   private waitingOp = "";
+  private waitingStep: Step | null = null;
+  /** Set while `probe()` runs a step: `take()` then takes nothing. */
+  private peeking = false;
   private paused = false;
   /** @internal What flow control pauses; set by whoever feeds the reader. */
   _source: FlowSource | null = null;
@@ -168,24 +190,23 @@ export class StreamReader implements AsyncIterable<Buffer> {
   }
 
   // ---- reads ----
+  // Each read is a synchronous attempt (the bytes, NEED, or a throw) run at once and again after
+  // each wake-up: a read the buffer satisfies costs no wait, and bytes are only ever taken in the
+  // step that returns them.
 
   /**
    * Reads up to `n` bytes (at least one, unless at EOF); with `n < 0` (the default), everything
    * until EOF. Resolves to an empty buffer at EOF or for `n === 0`.
    * @throws TypeError if `n` is not an integer.
    */
-  async read(n = -1, options?: WaitOptions): Promise<Buffer> {
-    if (typeof n !== "number" || !Number.isInteger(n)) throw new TypeError(`StreamReader.read() expects an integer byte count: received ${describe(n)}`);
-    const signal = checkSignal("StreamReader.read()", options);
-    door(signal);
-    if (this.error !== null) throw this.error.value;
-    if (n === 0) return EMPTY;
-    if (n < 0) {
-      while (!this.eof) await this.waitForData("read", signal);
-      return this.take(this.end - this.start);
-    }
-    while (this.start === this.end && !this.eof) await this.waitForData("read", signal);
-    return this.take(Math.min(n, this.end - this.start));
+  read(n = -1, options?: WaitOptions): Promise<Buffer> {
+    if (typeof n !== "number" || !Number.isInteger(n)) return Promise.reject(new TypeError(`StreamReader.read() expects an integer byte count: received ${describe(n)}`));
+    return this.attempt("read", options, () => {
+      if (this.error !== null) throw this.error.value;
+      if (n === 0) return EMPTY;
+      if (n < 0) return this.eof ? this.take(this.end - this.start) : NEED;
+      return this.start === this.end && !this.eof ? NEED : this.take(Math.min(n, this.end - this.start));
+    });
   }
 
   /**
@@ -193,18 +214,16 @@ export class StreamReader implements AsyncIterable<Buffer> {
    * @throws IncompleteReadError if the stream ends first (its `partial` holds the bytes read).
    * @throws RangeError if `n` is negative or not an integer.
    */
-  async readexactly(n: number, options?: WaitOptions): Promise<Buffer> {
+  readexactly(n: number, options?: WaitOptions): Promise<Buffer> {
     if (typeof n !== "number" || !Number.isInteger(n) || n < 0) {
-      throw new RangeError(`StreamReader.readexactly() expects a byte count >= 0: received ${describe(n)}`);
+      return Promise.reject(new RangeError(`StreamReader.readexactly() expects a byte count >= 0: received ${describe(n)}`));
     }
-    const signal = checkSignal("StreamReader.readexactly()", options);
-    door(signal);
-    if (this.error !== null) throw this.error.value;
-    while (this.end - this.start < n) {
+    return this.attempt("readexactly", options, () => {
+      if (this.error !== null) throw this.error.value;
+      if (this.end - this.start >= n) return this.take(n);
       if (this.eof) throw new IncompleteReadError(this.take(this.end - this.start), n);
-      await this.waitForData("readexactly", signal);
-    }
-    return this.take(n);
+      return NEED;
+    });
   }
 
   /**
@@ -213,38 +232,29 @@ export class StreamReader implements AsyncIterable<Buffer> {
    * @throws IncompleteReadError at EOF without the separator (consuming what was left).
    * @throws LimitOverrunError if more than `limit` bytes come before the separator.
    */
-  async readuntil(separator: string | Uint8Array | readonly (string | Uint8Array)[] = NEWLINE, options?: WaitOptions): Promise<Buffer> {
-    const seps = toSeparators("StreamReader.readuntil()", separator);
-    const signal = checkSignal("StreamReader.readuntil()", options);
-    return this.readUntil(seps, signal);
+  readuntil(separator: string | Uint8Array | readonly (string | Uint8Array)[] = NEWLINE, options?: WaitOptions): Promise<Buffer> {
+    let seps: Buffer[];
+    try {
+      seps = toSeparators("StreamReader.readuntil()", separator);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const state = { offset: 0 };
+    return this.attempt("readuntil", options, () => this.untilAttempt(seps, state, false));
   }
 
   /**
    * Reads one line, `"\n"` included; at EOF the last, unterminated line, then an empty buffer.
    * @throws LimitOverrunError if the line is longer than `limit` (the line is discarded, as asyncio does).
    */
-  async readline(options?: WaitOptions): Promise<Buffer> {
-    const signal = checkSignal("StreamReader.readline()", options);
-    try {
-      return await this.readUntil([NEWLINE], signal);
-    } catch (error) {
-      if (error instanceof IncompleteReadError) return error.partial;
-      if (error instanceof LimitOverrunError) {
-        const sepAt = this.start + error.consumed;
-        if (this.buf[sepAt] === 0x0a && sepAt < this.end) this.take(error.consumed + 1);
-        else this.take(this.end - this.start);
-      }
-      throw error;
-    }
+  readline(options?: WaitOptions): Promise<Buffer> {
+    const state = { offset: 0 };
+    return this.attempt("readline", options, () => this.untilAttempt(LINE_SEPS, state, true));
   }
 
   /** `for await (const line of reader)`: lines until EOF (readline() semantics). */
-  async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
-    for (;;) {
-      const line = await this.readline();
-      if (line.length === 0) return;
-      yield line;
-    }
+  [Symbol.asyncIterator](): AsyncIterator<Buffer> {
+    return { next: () => this.readline().then(lineResult) };
   }
 
   [inspect.custom](): string {
@@ -259,42 +269,98 @@ export class StreamReader implements AsyncIterable<Buffer> {
 
   // ---- internals ----
 
-  private async readUntil(seps: Buffer[], signal: AbortSignal | undefined): Promise<Buffer> {
-    door(signal);
-    if (this.error !== null) throw this.error.value;
-    const shortest = (seps[seps.length - 1] as Buffer).length;
-    let offset = 0; // bytes already searched, relative to start
-    for (;;) {
-      const buflen = this.end - this.start;
-      if (buflen - offset >= shortest) {
-        const found = this.find(seps, offset);
-        if (found !== null) {
-          if (found.at > this.limit) throw new LimitOverrunError("Separator is found, but chunk is longer than limit", found.at);
-          return this.take(found.at + found.length);
-        }
-        offset = buflen + 1 - (seps[0] as Buffer).length;
-        if (offset < 0) offset = 0;
-        if (offset > this.limit) throw new LimitOverrunError("Separator is not found, and chunk exceed the limit", offset);
-      }
-      if (this.eof) throw new IncompleteReadError(this.take(this.end - this.start), null);
-      await this.waitForData("readuntil", signal);
+  /**
+   * Runs `step` now; if it needs more data, parks until `feedData`/`feedEof` make it able to
+   * complete. Every read is a library await, even one the buffer satisfies at once: a cancellation
+   * pending for the task (or an aborted signal) is delivered first, as at any primitive's door.
+   */
+  private attempt(op: string, options: WaitOptions | undefined, step: Step): Promise<Buffer> {
+    let signal: AbortSignal | undefined;
+    let result: Buffer | typeof NEED;
+    const ctx = runningTask();
+    try {
+      signal = checkSignal(`StreamReader.${op}()`, options);
+      const refused = refusal(ctx, signal);
+      if (refused !== PROCEED) throw refused as Error;
+      result = step();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (result !== NEED) return Promise.resolve(result);
+    if (this.waiter !== null) {
+      return Promise.reject(new Error(`StreamReader.${op}() called while another task is already waiting for incoming data (in ${this.waitingOp}())`));
+    }
+    // A read that needs more data than is buffered must get it: never wait on a paused source.
+    if (this.paused) this.resumeSource();
+    const node = new ReadWait(this, kindFor(op));
+    this.waiter = node;
+    this.waitingOp = op;
+    this.waitingStep = step;
+    return node.park<Buffer>(null, ctx, signal);
+  }
+
+  /** @internal The waiting read ends: returns its step. */
+  _release(): Step {
+    const step = this.waitingStep as Step;
+    this.waiter = null;
+    this.waitingStep = null;
+    return step;
+  }
+
+  /** Whether the waiting read's step would complete (or throw) now; takes nothing. */
+  private probe(): boolean {
+    const step = this.waitingStep;
+    if (step === null) return false;
+    this.peeking = true;
+    try {
+      return step() !== NEED;
+    } catch {
+      return true; // it would throw: wake it so that it does, in its own step
+    } finally {
+      this.peeking = false;
     }
   }
 
-  /** The earliest separator at or after `offset` (relative to start); on a tie the longest. */
-  private find(seps: Buffer[], offset: number): { at: number; length: number } | null {
-    let best: { at: number; length: number } | null = null;
-    const view = this.buf.subarray(this.start, this.end);
-    for (const sep of seps) {
-      const at = view.indexOf(sep, offset);
-      if (at !== -1 && (best === null || at < best.at)) best = { at, length: sep.length };
+  /** One look for a separator (asyncio's readuntil loop body); `line`: readline's handling of EOF and overruns. */
+  private untilAttempt(seps: Buffer[], state: { offset: number }, line: boolean): Buffer | typeof NEED {
+    if (this.error !== null) throw this.error.value;
+    const buflen = this.end - this.start;
+    if (buflen - state.offset >= (seps[seps.length - 1] as Buffer).length) {
+      let at = -1;
+      let length = 0;
+      for (const sep of seps) {
+        const i = this.buf.indexOf(sep, this.start + state.offset);
+        // The buffer may hold stale bytes past `end`: a match must end within it.
+        if (i !== -1 && i + sep.length <= this.end && (at === -1 || i < at)) {
+          at = i;
+          length = sep.length;
+        }
+      }
+      if (at !== -1) {
+        at -= this.start;
+        if (at > this.limit) {
+          if (line) this.take(at + length);
+          throw new LimitOverrunError("Separator is found, but chunk is longer than limit", at);
+        }
+        return this.take(at + length);
+      }
+      state.offset = Math.max(0, buflen + 1 - (seps[0] as Buffer).length);
+      if (state.offset > this.limit) {
+        const consumed = state.offset;
+        if (line) this.take(buflen);
+        throw new LimitOverrunError("Separator is not found, and chunk exceed the limit", consumed);
+      }
     }
-    return best;
+    if (this.eof) {
+      if (line) return this.take(buflen);
+      throw new IncompleteReadError(this.take(buflen), null);
+    }
+    return NEED;
   }
 
   /** Removes and returns the first `n` buffered bytes (a view: the memory is never rewritten). */
   private take(n: number): Buffer {
-    if (n === 0) return EMPTY;
+    if (n === 0 || this.peeking) return EMPTY;
     const out = this.buf.subarray(this.start, this.start + n);
     this.start += n;
     if (this.start === this.end) {
@@ -312,28 +378,6 @@ export class StreamReader implements AsyncIterable<Buffer> {
 
   private wakeWaiter(): void {
     const waiter = this.waiter;
-    if (waiter !== null && waiter._state === WAITING) waiter.wake();
-  }
-
-  /**
-   * Waits until data arrives, EOF, or an error; consumes nothing (the caller looks at the buffer
-   * again after it returns, in the step that returns the data).
-   */
-  private async waitForData(op: string, signal: AbortSignal | undefined): Promise<void> {
-    if (this.waiter !== null) {
-      throw new Error(`StreamReader.${op}() called while another task is already waiting for incoming data (in ${this.waitingOp}())`);
-    }
-    const ctx = runningTask();
-    // A read that needs more data than is buffered must get it: never wait on a paused source.
-    if (this.paused) this.resumeSource();
-    const node = new Parked(this, kindFor(op));
-    this.waiter = node;
-    this.waitingOp = op;
-    try {
-      await node.park<void>(null, ctx, signal);
-    } finally {
-      this.waiter = null;
-    }
-    if (this.error !== null) throw this.error.value;
+    if (waiter !== null && waiter._state === WAITING && this.probe()) waiter.wake();
   }
 }
