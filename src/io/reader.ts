@@ -37,7 +37,9 @@ function lineResult(line: Buffer): IteratorResult<Buffer> {
 
 /** What a reader pauses and resumes when its buffer fills up (a socket, a pipe). */
 export interface FlowSource {
+  /** Stop delivering data (the buffer is full). */
   pause(): unknown;
+  /** Deliver data again. */
   resume(): unknown;
 }
 
@@ -104,6 +106,18 @@ function toSeparators(where: string, separator: unknown): Buffer[] {
   return list.sort((a, b) => b.length - a.length);
 }
 
+/**
+ * The read side of a connection or a child's pipe (asyncio.StreamReader). Every read is
+ * cancel-safe: a read cancelled or timed out while it waits has consumed no byte, and the next
+ * read sees the data in order. One task reads at a time. Made by `openConnection()`,
+ * `startServer()` and the subprocess functions; `new StreamReader()` with `feedData()`/`feedEof()`
+ * feeds one by hand (tests, custom transports).
+ *
+ * @example
+ * const [reader] = await openConnection("127.0.0.1", port);
+ * const header = await waitFor(reader.readuntil("\r\n\r\n"), 5);
+ * for await (const line of reader) console.log(line.toString());
+ */
 export class StreamReader implements AsyncIterable<Buffer> {
   /** The buffer limit, in bytes. */
   readonly limit: number;

@@ -48,6 +48,17 @@ function toBytes(where: string, data: unknown): Uint8Array | string {
   throw new TypeError(`${where} expects a string or a Uint8Array: received ${describe(data)}`);
 }
 
+/**
+ * The write side of a connection or a child's stdin (asyncio.StreamWriter). `write()` queues
+ * without waiting; `await drain()` is the backpressure point (cancellable: a cancelled drain
+ * leaves the data queued); `close()` flushes then closes, `waitClosed()` waits for it.
+ *
+ * @example
+ * writer.write("PING\n");
+ * await writer.drain();
+ * writer.close();
+ * await writer.waitClosed();
+ */
 export class StreamWriter {
   private readonly drainers = new WaiterQueue<Parked>();
   private readonly closedEvent = new Event();
