@@ -2,6 +2,7 @@
 import asCompleted from "./as-completed.js";
 import chat from "./chat.js";
 import contextManager from "./context-manager.js";
+import crawler from "./crawler.js";
 import eventCondition from "./event-condition.js";
 import echo from "./echo.js";
 import eventLoop from "./event-loop.js";
@@ -31,6 +32,7 @@ export const examples: readonly Example[] = [
   executors,
   contextManager,
   mistakes,
+  crawler,
   echo,
   chat,
   pipeline,

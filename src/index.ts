@@ -9,6 +9,7 @@ export {
   CancelledError,
   ExceptionGroup,
   InvalidStateError,
+  KeyboardInterrupt,
   QueueEmpty,
   QueueFull,
   QueueShutDown,
@@ -36,3 +37,4 @@ export * from "./sync/index.js";
 export * from "./queues/index.js";
 export * from "./io/index.js";
 export { allTasks, createTask, currentSignal, currentTask, getEventLoop, getRunningLoop } from "./tasks.js";
+export * from "./toolkit/index.js";

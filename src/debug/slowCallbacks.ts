@@ -6,7 +6,7 @@
  * queue are timed one by one by the loop instead (see Loop._runReadyTimed), since one batch holds
  * many of them.
  *
- * The hook is installed only while some loop is in debug mode: outside it, nothing is paid.
+ * The hook is installed only while some open loop is in debug mode: outside it, nothing is paid.
  */
 import { createHook, type AsyncHook } from "node:async_hooks";
 import { storage } from "../kernel/context.js";
@@ -49,7 +49,15 @@ function after(): void {
   reportSlow(loop, seconds, task, startSite);
 }
 
-/** Counts loops in debug mode; the hook runs while at least one is. */
+/** @internal For tests: whether the async_hooks hook is installed. */
+export function debugHookInstalled(): boolean {
+  return hook !== null;
+}
+
+/**
+ * Counts open loops in debug mode; the hook runs while at least one is. A loop leaves the count
+ * when it closes (end of its run()), so a program that ran one debug run() stops paying for it.
+ */
 export function debugEnabled(on: boolean): void {
   debugLoops += on ? 1 : -1;
   if (debugLoops > 0 && hook === null) {
