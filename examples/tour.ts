@@ -46,6 +46,8 @@ function usage(): string {
     "",
     "Examples (in the order of the article):",
     ...examples.map((e) => `  ${e.name.padEnd(width)}  ${e.title}`),
+    "",
+    "npm start -- monitor [--for SECONDS]   a job pipeline to watch in the live monitor (asyncio-ts/monitor)",
   ].join("\n");
 }
 
@@ -81,6 +83,12 @@ export async function cli(argv: string[], io: CliOutput = consoleOutput): Promis
     } else {
       names.push(arg);
     }
+  }
+  if (names[0] === "monitor") {
+    // Not a section of the article: a live program to watch in the monitor (examples/monitor.ts).
+    const seconds = names[1] === "--for" ? Number(names[2]) : undefined;
+    await (await import("./monitor.js")).monitorDemo(io, seconds);
+    return 0;
   }
   const unknown = names.filter((name) => !examples.some((e) => e.name === name));
   if (unknown.length > 0) {

@@ -10,7 +10,7 @@
  * | `ts fragment`        | yes, with every export of the package in scope and unknown names allowed | no | the `@example`s of docs/api.md |
  * | `ts skip REASON`     | no  | no  | needs a reason after `skip` |
  *
- * `import ... from "asyncio-ts"` (and `"asyncio-ts/testing"`) is rewritten to the local src/.
+ * `import ... from "asyncio-ts"` (and `"asyncio-ts/testing"`, `"asyncio-ts/monitor"`) is rewritten to the local src/.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -114,6 +114,7 @@ export function rewriteImports(code: string, root: string, fromDir: string): str
   };
   return code
     .replace(/(["'])asyncio-ts\/testing\1/g, JSON.stringify(rel("src/testing/index.js")))
+    .replace(/(["'])asyncio-ts\/monitor\1/g, JSON.stringify(rel("src/monitor/index.js")))
     .replace(/(["'])asyncio-ts\1/g, JSON.stringify(rel("src/index.js")));
 }
 

@@ -67,6 +67,8 @@ class CompletionOrder<T> {
   private todoLeft: number;
   private timer: TimerHandle | null = null;
   private readonly loop: Loop;
+  /** The timeout given, for the TimeoutError's message. */
+  private timeoutSeconds: number | null = null;
   /** On the loop's clock; Infinity without a timeout. */
   private readonly deadline: number;
   private readonly onCompletion = (f: Future<T>): void => {
@@ -87,6 +89,7 @@ class CompletionOrder<T> {
     for (const f of futures) f.addDoneCallback(this.onCompletion);
     const loop = (this.loop = currentLoop());
     this.deadline = timeout === null ? Infinity : loop.time() + timeout;
+    this.timeoutSeconds = timeout;
     if (futures.size > 0 && timeout !== null) this.timer = loop.callLater(timeout, this.timedOut);
   }
 
@@ -117,7 +120,9 @@ class CompletionOrder<T> {
         throw error;
       }
     }
-    if (item.future === null) throw new TimeoutError("asCompleted() timed out");
+    if (item.future === null) {
+      throw new TimeoutError(`asCompleted() timed out after ${String(this.timeoutSeconds)} s with ${this.todoLeft + 1} result(s) not yet in`);
+    }
     return item;
   }
 

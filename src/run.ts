@@ -21,6 +21,11 @@ export interface RunOptions {
   debug?: boolean;
   /** The loop's clock, e.g. `new VirtualClock()` from `asyncio-ts/testing`. */
   clock?: Clock;
+  /**
+   * `run()` only: start the live monitor (`asyncio-ts/monitor`) for the run, on any port (`true`) or
+   * this one, and print its URL on stderr; also `ASYNCIO_TS_MONITOR=1|PORT`. `false` keeps it off.
+   */
+  monitor?: boolean | number;
 }
 
 const RUN_FIX = "Pass the function itself: write run(main), not run(main()).";
@@ -154,8 +159,22 @@ function reportLeftovers(loop: Loop, tasks: Task<unknown>[]): void {
 export function run<T>(main: () => PromiseLike<T> | T, options: RunOptions = {}): Promise<T> {
   checkFunction("run()", main, RUN_FIX);
   const runner = new Runner(options);
+  if (options.monitor !== undefined || process.env.ASYNCIO_TS_MONITOR !== undefined) return runMonitored(runner, main, options.monitor);
   const started = runner.run(main);
   return finish(runner, started);
+}
+
+/** run() with the live monitor, when asked for (loaded only then: the root package pays nothing). */
+async function runMonitored<T>(runner: Runner, main: () => PromiseLike<T> | T, option: boolean | number | undefined): Promise<T> {
+  const { monitorPort, startRunMonitor } = await import("./monitor/autostart.js");
+  const port = monitorPort(option);
+  if (port === null) return finish(runner, runner.run(main));
+  const monitor = await startRunMonitor(runner.getLoop(), port);
+  try {
+    return await finish(runner, runner.run(main));
+  } finally {
+    await monitor.close();
+  }
 }
 
 async function finish<T>(runner: Runner, started: Promise<T>): Promise<T> {

@@ -316,3 +316,24 @@ describe("a cancel is never accepted and then lost", T, () => {
       assert.equal(q.qsize(), 1, "the item went back to the queue");
     }));
 });
+
+describe("an await cycle can be cancelled", T, () => {
+  test("A awaits B, B awaits A: cancel() of either ends both, without recursing for ever", () =>
+    vrun(async () => {
+      const tasks: Task<unknown>[] = [];
+      const a = createTask(async () => {
+        await sleep(0);
+        return tasks[1];
+      });
+      const b = createTask(async () => {
+        await sleep(0);
+        return tasks[0];
+      });
+      tasks.push(a, b);
+      await ticks(3);
+      assert.equal(a.done() || b.done(), false, "both wait on each other");
+      assert.equal(a.cancel(), true);
+      assert.equal(await outcome(a), "cancelled");
+      assert.equal(await outcome(b), "cancelled");
+    }));
+});

@@ -3,6 +3,7 @@ import type { Workload } from "../harness.js";
 import { largeJobsWorkload, tinyJobsWorkload } from "./executors.js";
 import { mapWorkload } from "./map.js";
 import { memoryWorkload } from "./memory.js";
+import { monitorGatherWorkload, monitorQueueWorkload } from "./monitor.js";
 import { queueWorkload } from "./queue.js";
 import { lockWorkload, semaphoreWorkload, wakeWorkloads } from "./sync.js";
 import { echoWorkloads } from "./streams.js";
@@ -20,5 +21,7 @@ export const workloads: Workload[] = [
   largeJobsWorkload,
   alsWorkload,
   mapWorkload,
+  monitorGatherWorkload,
+  monitorQueueWorkload,
   ...echoWorkloads,
 ];

@@ -11,6 +11,7 @@
 import { createHook, type AsyncHook } from "node:async_hooks";
 import { storage } from "../kernel/context.js";
 import type { Loop } from "../kernel/loop.js";
+import { observer } from "../kernel/observe.js";
 import { stackText, type StackHolder, type Task } from "../kernel/task.js";
 import { userFrame } from "./frames.js";
 
@@ -81,6 +82,7 @@ export function reportSlow(loop: Loop, seconds: number, task: Task<unknown> | un
   if (pausedAt !== undefined && pausedAt !== resumedAt) lines.push(`  next await ${pausedAt}`);
   const created = userFrame(task?._creationStack);
   if (created !== undefined) lines.push(`  task created ${created}`);
+  if (observer !== null) observer.slow(seconds, task, lines[0] ?? "");
   loop.callExceptionHandler({
     message: lines.join("\n"),
     ...(task !== undefined ? { task } : {}),

@@ -15,6 +15,8 @@ export interface Awaitable {
   _addListener(listener: { _onFutureDone(): void }): void;
   /** The outcome, as `result()` gives it (throws the exception or the CancelledError). */
   _outcome(): unknown;
+  /** A task whose cancel() is running right now (see Task._inCancel). */
+  readonly _inCancel?: boolean | undefined;
   /** A task that finished with its result although a cancel reached it in its last step. */
   readonly _cancelWithdrawn?: boolean | undefined;
   describe(): string;
@@ -74,9 +76,33 @@ export class FutureWait extends Parked<unknown> {
   /** Cancelling the wait cancels the future, as asyncio cancels `_fut_waiter`; a done future's outcome arrived too late. */
   override cancel(message?: string): boolean {
     if (this._state !== WAITING) return super.cancel(message);
+    if (this.host._inCancel === true) {
+      // An await cycle: the task awaited here is the one being cancelled, further up this call.
+      // Cancelling it again would go round for ever; this await fails instead, which unwinds the
+      // cycle (asyncio has no guard here and recurses until RecursionError).
+      this.fail(new CancelledError(message));
+      return true;
+    }
     if (!this.host.cancel(message)) return false;
     this._error = new CancelledError(message); // passed on: see consumeOutcome
     return true;
+  }
+
+  /** A wait failed without its future (an await cycle cut): delivered through the handlers, as `then` promises. */
+  override _deliverFailure(error: unknown): void {
+    const onRejected = this.onRejected;
+    if (typeof onRejected !== "function") {
+      this._reject(error);
+      return;
+    }
+    let result: unknown;
+    try {
+      result = onRejected(error);
+    } catch (thrown) {
+      this._reject(thrown);
+      return;
+    }
+    this._resolve(result);
   }
 
   /** The awaiting task's pending cancel was delivered by cancelling the awaited future (Future.then). */

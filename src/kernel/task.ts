@@ -14,6 +14,7 @@ import { describeWaiter, Future } from "./future.js";
 import type { Loop } from "./loop.js";
 import { cancelWaits, holdsPendingWait, lastWaitSeq, pendingWaits, signalOf, type CancelContext, type CancelScope } from "./scope.js";
 import { CANCELLED, FINISHED, PENDING, type Waiter } from "./states.js";
+import { observer } from "./observe.js";
 import type { Linked } from "./taskList.js";
 import { isThenable } from "./validate.js";
 
@@ -123,6 +124,11 @@ export class Task<T = unknown> extends Future<T> implements Linked, CancelContex
    * it had just resumed for: if that step returns, the task keeps its result (see `_succeed`).
    */
   declare _softCancel: boolean | undefined;
+  /**
+   * @internal True while `cancel()` passes the cancellation on to what the task awaits: an await
+   * cycle (A awaits B awaits A) comes back here, and the wait that closes it fails instead.
+   */
+  declare _inCancel: boolean | undefined;
   /** @internal Set when a soft cancel was withdrawn because the step returned (see `_succeed`). */
   declare _cancelWithdrawn: boolean | undefined;
   /** @internal What the task awaits now (asyncio's `_fut_waiter`), outside any scope. */
@@ -157,6 +163,7 @@ export class Task<T = unknown> extends Future<T> implements Linked, CancelContex
     if (loop._debug) this._creationSite = captureStack(Task as never);
     loop._tasks.add(this);
     loop._soon(startTask, this);
+    if (observer !== null) observer.taskCreated(this);
   }
 
   /**
@@ -193,7 +200,14 @@ export class Task<T = unknown> extends Future<T> implements Linked, CancelContex
     if (!holdsPendingWait(this) && currentContextTask() !== this && bodySettled(this._fn)) return false;
     this._numCancelsRequested++;
     this._cancelReason = new CancelledError(message);
-    if (cancelWaits(this, message)) return true;
+    this._inCancel = true;
+    let cancelled: boolean;
+    try {
+      cancelled = cancelWaits(this, message);
+    } finally {
+      this._inCancel = false;
+    }
+    if (cancelled) return true;
     this._mustCancel = true;
     this._pendingCancelMessage = message;
     // Resumed (or started) since the current loop batch began: still in that step.

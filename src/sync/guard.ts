@@ -8,6 +8,7 @@
  * explicit `release()` does nothing (so releasing early inside a `using` block is fine).
  */
 import { InvalidStateError } from "../errors.js";
+import { observer } from "../kernel/observe.js";
 import "../kernel/polyfills.js";
 
 /** Something with a `release()` of one hold. */
@@ -19,7 +20,9 @@ export class Guard implements Disposable {
   private held = true;
 
   /** @internal Created by `acquire()`. */
-  constructor(private readonly target: Releasable) {}
+  constructor(private readonly target: Releasable) {
+    if (observer !== null) observer.acquired(target);
+  }
 
   /** Whether this guard still holds (has not released). */
   get holding(): boolean {

@@ -108,6 +108,14 @@ export function kindName(kind: ParkKind<never>, host: object): string {
   return typeof op === "string" ? op : op(host);
 }
 
+/** The node whose consume step runs now: whose task takes a guard handed over (for the monitor). */
+let settling: Parked<unknown> | null = null;
+
+/** The task a grant is being handed to right now, if a consume step runs. */
+export function settlingTask(): CancelContext["_task"] | undefined {
+  return settling?._owner?._task;
+}
+
 // Woken and failed nodes waiting for their settle step, linked through `_next` (free once unqueued).
 let settleHead: Parked<unknown> | null = null;
 let settleTail: Parked<unknown> | null = null;
@@ -260,6 +268,11 @@ export class Parked<V = unknown> extends QueueNode implements HeldWait {
     queueForSettling(this);
   }
 
+  /** @internal How a failed wait's caller gets the failure (a future's await runs its handlers). */
+  _deliverFailure(error: unknown): void {
+    this._reject(error);
+  }
+
   /** @internal Hook for subclasses: a failed wait lets go of what it holds (a sleep's timer). */
   _onFail(): void {}
 
@@ -298,7 +311,7 @@ export class Parked<V = unknown> extends QueueNode implements HeldWait {
       const pending = this._owner !== null ? takePendingCancel(this._owner) : null;
       this.detach();
       this._state = DONE;
-      this._reject(pending ?? this._error);
+      this._deliverFailure(pending ?? this._error);
       return;
     }
     const consume = this._kind.consume as ((node: Parked<unknown>) => unknown) | null;
@@ -307,12 +320,16 @@ export class Parked<V = unknown> extends QueueNode implements HeldWait {
       return;
     }
     let result: unknown;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- names the node for the monitor's guard hook during this call only
+    settling = this;
     try {
       result = consume(this);
     } catch (error) {
+      settling = null;
       this._reject(error);
       return;
     }
+    settling = null;
     // A Future or Task handed over (a queue item, a sleep's value) arrives as itself, as in asyncio.
     resolveOpaque(this._resolve, result);
   }
