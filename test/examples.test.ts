@@ -81,6 +81,9 @@ describe("examples (npm start)", () => {
       "context-manager",
       "mistakes",
       "crawler",
+      "echo",
+      "chat",
+      "pipeline",
     ]);
   });
 
@@ -309,5 +312,20 @@ describe("examples (npm start)", () => {
     assertInOrder(out, [/━━ 1\/2 greet:/, /━━ 2\/2 lock:/, /Final count: 100/, /Done: 2 examples in \d+\.\ds of wall time/]);
     assert.equal(await cli(["nope"], io), 2);
     assert.match(err.join("\n"), /No example named "nope"/);
+  });
+
+  it("echo: a timed-out read loses nothing; the late reply arrives whole", async () => {
+    const out = await runExample("echo", 4);
+    assertInOrder(out.lines, [/^serving on 127\.0\.0\.1:\d+$/, "echo: hello", /^no reply within 0\.5 s/, "echo: slow (the late reply, whole)"]);
+  });
+
+  it("chat: every client hears every other client's line", async () => {
+    const out = await runExample("chat", 4);
+    assertInOrder(out.lines, ["20 clients joined; each heard 19–19 lines from the others"]);
+  });
+
+  it("pipeline: runProcess captures a pipeline, and a timeout kills the group", async () => {
+    const out = await runExample("pipeline", 4);
+    assertInOrder(out.lines, ["sorted: APPLE, FIG, PEAR", /^timed out after 1\.\ds: the shell and both sleeps were terminated and reaped$/]);
   });
 });

@@ -6,6 +6,7 @@ import { memoryWorkload } from "./memory.js";
 import { monitorGatherWorkload, monitorQueueWorkload } from "./monitor.js";
 import { queueWorkload } from "./queue.js";
 import { lockWorkload, semaphoreWorkload, wakeWorkloads } from "./sync.js";
+import { echoWorkloads } from "./streams.js";
 import { alsWorkload, gatherWorkload, waitForWorkload } from "./tasks.js";
 
 export const workloads: Workload[] = [
@@ -22,4 +23,5 @@ export const workloads: Workload[] = [
   mapWorkload,
   monitorGatherWorkload,
   monitorQueueWorkload,
+  ...echoWorkloads,
 ];
