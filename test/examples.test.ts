@@ -315,17 +315,17 @@ describe("examples (npm start)", () => {
   });
 
   it("echo: a timed-out read loses nothing; the late reply arrives whole", async () => {
-    const out = await runExample("echo", 4);
+    const out = await runExample("echo", { speed: 4 });
     assertInOrder(out.lines, [/^serving on 127\.0\.0\.1:\d+$/, "echo: hello", /^no reply within 0\.5 s/, "echo: slow (the late reply, whole)"]);
   });
 
   it("chat: every client hears every other client's line", async () => {
-    const out = await runExample("chat", 4);
+    const out = await runExample("chat", { speed: 4 });
     assertInOrder(out.lines, ["20 clients joined; each heard 19–19 lines from the others"]);
   });
 
   it("pipeline: runProcess captures a pipeline, and a timeout kills the group", async () => {
-    const out = await runExample("pipeline", 4);
+    const out = await runExample("pipeline", { speed: 4 });
     assertInOrder(out.lines, ["sorted: APPLE, FIG, PEAR", /^timed out after 1\.\ds: the shell and both sleeps were terminated and reaped$/]);
   });
 });
