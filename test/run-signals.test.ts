@@ -2,9 +2,9 @@
 // In a child process (the test runner may listen to SIGINT itself, and run() then stays out).
 import { strict as assert } from "node:assert";
 import { execFile } from "node:child_process";
-import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { describe, it } from "./helpers.js";
 
 const indexUrl = new URL("../src/index.ts", import.meta.url).href;
 

@@ -1,8 +1,8 @@
 // loop.addSignalHandler / removeSignalHandler (asyncio's add_signal_handler): real signals sent to
 // this process; the callbacks run on the loop, outside any task, with their arguments.
 import { strict as assert } from "node:assert";
-import { describe, it } from "node:test";
 import { CancelledError, createTask, currentTask, Event, getRunningLoop, run, sleep, timeout } from "../src/index.js";
+import { describe, it } from "./helpers.js";
 
 const T = { timeout: 10_000 };
 

@@ -2,7 +2,6 @@
 // there), plus a read cancelled at each point of its life: before it waits, while it waits, after
 // data woke it but before it resumed, and by its { signal }. A cancelled read consumes nothing.
 import { strict as assert } from "node:assert";
-import { describe, it } from "node:test";
 import { inspect } from "node:util";
 import {
   CancelledError,
@@ -15,7 +14,7 @@ import {
   TimeoutError,
   waitFor,
 } from "../src/index.js";
-import { ticks, vrun } from "./helpers.js";
+import { describe, it, ticks, vrun } from "./helpers.js";
 
 const T = { timeout: 10_000 };
 const DATA = "line1\nline2\nline3\n";

@@ -7,7 +7,6 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer as netCreateServer, type AddressInfo, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
 import {
   CancelledError,
   createTask,
@@ -26,7 +25,7 @@ import {
   type StreamReader,
   type StreamWriter,
 } from "../src/index.js";
-import { captureExceptions } from "./helpers.js";
+import { after, before, captureExceptions, describe, it } from "./helpers.js";
 
 const T = { timeout: 20_000 };
 const dir = mkdtempSync(join(tmpdir(), "asyncio-ts-streams-"));

@@ -5,7 +5,6 @@
 // the stream, exactly. A second property does the same over a real loopback socket, with
 // timeouts as the cancellations.
 import { strict as assert } from "node:assert";
-import { describe, it } from "node:test";
 import fc from "fast-check";
 import {
   CancelledError,
@@ -20,6 +19,7 @@ import {
   waitFor,
   type Task,
 } from "../src/index.js";
+import { describe, it } from "./helpers.js";
 
 // Every read consumes at least a byte unless at EOF (read(0) would make the loop spin forever).
 type Read = { kind: "readline" } | { kind: "readuntil"; sep: string } | { kind: "readexactly"; n: number } | { kind: "read"; n: number };

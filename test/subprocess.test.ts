@@ -4,7 +4,6 @@
 // CancelledError propagates; grandchildren die too.
 import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
-import { describe, it } from "node:test";
 import { inspect } from "node:util";
 import {
   CalledProcessError,
@@ -23,6 +22,7 @@ import {
   waitFor,
   type Process,
 } from "../src/index.js";
+import { describe, it } from "./helpers.js";
 
 const T = { timeout: 30_000 };
 const NODE = process.execPath;
