@@ -93,6 +93,11 @@ export function defineExample(example: Example): Example {
 
 export interface ContextOptions {
   speed?: number;
+  /**
+   * Makes the clock `runOptions()` hands to `run()`; default a `ScaledClock(speed)`. The tests pass
+   * a VirtualClock for examples that only sleep, so their timings are exact.
+   */
+  clock?: () => Clock;
   baseUrl: string;
   print: (line: string) => void;
   /** Writes raw text to the terminal (for `live`); omit when output is not a terminal. */
@@ -125,7 +130,7 @@ export function createContext(options: ContextOptions): ExampleContext {
       liveShown = !done;
     },
     elapsed,
-    runOptions: (extra = {}) => ({ clock: new ScaledClock(speed), ...extra }),
+    runOptions: (extra = {}) => ({ clock: options.clock?.() ?? new ScaledClock(speed), ...extra }),
     timing(label, seconds, sequential) {
       timings.push({ label, seconds, sequential });
       const ratio = seconds > 0 ? sequential / seconds : Infinity;

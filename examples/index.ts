@@ -1,14 +1,17 @@
 // The tour's examples, in the order of the seed article's sections.
 import asCompleted from "./as-completed.js";
+import chat from "./chat.js";
 import contextManager from "./context-manager.js";
 import crawler from "./crawler.js";
 import eventCondition from "./event-condition.js";
+import echo from "./echo.js";
 import eventLoop from "./event-loop.js";
 import executors from "./executors.js";
 import gather from "./gather.js";
 import greet from "./greet.js";
 import lock from "./lock.js";
 import mistakes from "./mistakes.js";
+import pipeline from "./pipeline.js";
 import queue from "./queue.js";
 import semaphore from "./semaphore.js";
 import tasks from "./tasks.js";
@@ -30,4 +33,7 @@ export const examples: readonly Example[] = [
   contextManager,
   mistakes,
   crawler,
+  echo,
+  chat,
+  pipeline,
 ];

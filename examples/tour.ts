@@ -3,12 +3,15 @@
 //   npm start -- <name> [...]     some examples (see --list)
 //   npm start -- --list           the examples
 //   npm start -- --speed 4        time runs 4× faster (what the tests do)
+import type { Clock } from "../src/index.js";
 import { createContext, type Example, type ExampleContext } from "./harness.js";
 import { examples } from "./index.js";
 import { startServer, type TourServer } from "./server.js";
 
 export interface TourOptions {
   speed?: number;
+  /** The clock each example runs on (see ContextOptions.clock); default a ScaledClock. */
+  clock?: () => Clock;
   print?: (line: string) => void;
   /** Raw terminal output for live displays; omit when output is not a terminal. */
   write?: (text: string) => void;
@@ -26,7 +29,13 @@ export async function runExamples(selected: readonly Example[], options: TourOpt
       print("");
       print(`━━ ${index + 1}/${selected.length} ${example.name}: ${example.title}`);
       print(`   (article: “${example.section}”)`);
-      const ctx = createContext({ speed, baseUrl: server.url, print, ...(options.write !== undefined ? { write: options.write } : {}) });
+      const ctx = createContext({
+        speed,
+        baseUrl: server.url,
+        print,
+        ...(options.write !== undefined ? { write: options.write } : {}),
+        ...(options.clock !== undefined ? { clock: options.clock } : {}),
+      });
       current = ctx;
       await example.main(ctx);
       current = null;

@@ -44,7 +44,7 @@ const SECTIONS: Array<[title: string, test: (file: string) => boolean, intro: st
   [
     "asyncio-ts/redis",
     (f) => f.startsWith("redis/"),
-    "Imported from `asyncio-ts/redis`; needs the `redis` client (an optional peer dependency) and Redis 6.2 or newer. See [scaling out](guide/11-scaling-out.md).",
+    "Imported from `asyncio-ts/redis`; needs the `redis` client (an optional peer dependency) and Redis 6.2 or newer. See [scaling out](guide/12-scaling-out.md).",
   ],
 ];
 

@@ -19,7 +19,7 @@ function hasBrand(value: unknown, name: string): boolean {
   return brands !== undefined && brands.includes(name);
 }
 
-function defineError<C extends abstract new (...args: never[]) => Error>(cls: C, name: string): C {
+export function defineError<C extends abstract new (...args: never[]) => Error>(cls: C, name: string): C {
   Object.defineProperty(cls.prototype, "name", { value: name, writable: true, configurable: true });
   brand(cls.prototype as object, name);
   Object.defineProperty(cls, Symbol.hasInstance, {

@@ -35,5 +35,6 @@ export { waitFor } from "./waitFor.js";
 export { sleep } from "./sleep.js";
 export * from "./sync/index.js";
 export * from "./queues/index.js";
+export * from "./io/index.js";
 export { allTasks, createTask, currentSignal, currentTask, getEventLoop, getRunningLoop } from "./tasks.js";
 export * from "./toolkit/index.js";

@@ -82,7 +82,7 @@ export class Runner {
     }
     const loop = this.getLoop();
     const task = loop.createTask(main, { name: options?.name ?? "main" });
-    const sigint = watchSigint(task);
+    const sigint = watchSigint(loop, task);
     const unwatch = loop._debug ? watchRun(loop, task) : null;
     return whenDone(task as unknown as Task<unknown>).then(() => {
       sigint.remove();

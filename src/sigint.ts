@@ -12,6 +12,7 @@
  */
 import { isMainThread } from "node:worker_threads";
 import { KeyboardInterrupt } from "./errors.js";
+import type { Loop } from "./kernel/loop.js";
 import type { Task } from "./kernel/task.js";
 
 /** One run()'s SIGINT listener. */
@@ -24,25 +25,29 @@ export interface SigintWatch {
 
 const NOT_WATCHING: SigintWatch = { interrupted: false, remove: () => undefined };
 
-/** Cancels `main` on the first SIGINT; does nothing off the main thread or if the program listens itself. */
-export function watchSigint(main: Task<unknown>): SigintWatch {
+/**
+ * Cancels `main` on the first SIGINT, through the loop's signal handler (`loop.addSignalHandler`:
+ * the cancel runs as a loop callback); does nothing off the main thread or if the program listens
+ * itself.
+ */
+export function watchSigint(loop: Loop, main: Task<unknown>): SigintWatch {
   if (!isMainThread || process.listenerCount("SIGINT") > 0) return NOT_WATCHING;
   const watch = {
     interrupted: false,
     remove: (): void => {
-      process.off("SIGINT", onSigint);
+      loop.removeSignalHandler("SIGINT");
     },
   };
   const onSigint = (): void => {
     if (watch.interrupted || main.done()) {
-      process.off("SIGINT", onSigint);
+      loop.removeSignalHandler("SIGINT");
       process.kill(process.pid, "SIGINT");
       return;
     }
     watch.interrupted = true;
     main.cancel("interrupted by SIGINT");
   };
-  process.on("SIGINT", onSigint);
+  loop.addSignalHandler("SIGINT", onSigint);
   return watch;
 }
 

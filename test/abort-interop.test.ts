@@ -2,7 +2,7 @@
 // cause is the task's CancelledError, and the library treats it as the cancellation it is.
 import { strict as assert } from "node:assert";
 import { readFile } from "node:fs/promises";
-import { describe, test } from "node:test";
+import { describe, test } from "./helpers.js";
 import { setTimeout as nodeSleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { CancelledError, createTask, currentSignal, ExceptionGroup, run, sleep, taskGroup, timeout, TimeoutError, waitFor } from "../src/index.js";

@@ -1,9 +1,9 @@
 // Port of the as_completed tests of CPython's test_tasks.py (3.13: plain and async iteration).
 import { strict as assert } from "node:assert";
-import { describe, test } from "node:test";
+import { describe, test } from "./helpers.js";
 
-import { asCompleted, createTask, Future, gather, sleep, TimeoutError, wait } from "../src/index.js";
-import { now, vrun } from "./helpers.js";
+import { asCompleted, createTask, Future, gather, getRunningLoop, sleep, TimeoutError, wait } from "../src/index.js";
+import { captureExceptions, now, vrun } from "./helpers.js";
 
 /**
  * TypeScript types a `for await` value as already awaited (string), but asCompleted's async
@@ -11,15 +11,17 @@ import { now, vrun } from "./helpers.js";
  */
 const fut = <T>(f: T): Future<T> => f as unknown as Future<T>;
 
+type Options = Parameters<typeof asCompleted>[1];
+
 const forms = {
-  async iterator(aws: Iterable<Future<string> | (() => Promise<string>)>): Promise<string[]> {
+  async iterator(aws: Iterable<Future<string> | (() => Promise<string>)>, options?: Options): Promise<string[]> {
     const values: string[] = [];
-    for (const p of asCompleted(aws)) values.push(await p);
+    for (const p of asCompleted(aws, options)) values.push(await p);
     return values;
   },
-  async asyncIterator(aws: Iterable<Future<string> | (() => Promise<string>)>): Promise<string[]> {
+  async asyncIterator(aws: Iterable<Future<string> | (() => Promise<string>)>, options?: Options): Promise<string[]> {
     const values: string[] = [];
-    for await (const f of asCompleted(aws)) values.push(await fut(f));
+    for await (const f of asCompleted(aws, options)) values.push(await fut(f));
     return values;
   },
 };
@@ -42,8 +44,14 @@ describe("asCompleted", () => {
 
     test(`asCompleted (${form}) with an unused timeout`, () =>
       vrun(async () => {
+        const loop = getRunningLoop() as unknown as { _pendingTimers(): number };
+        const reports = captureExceptions();
         const t = createTask(() => sleep(0.01, "a"));
-        assert.deepEqual(await collect([t]), ["a"]);
+        assert.deepEqual(await collect([t], { timeout: 1 }), ["a"]);
+        assert.equal(now(), 0.01, "the last result ends the iteration, not the timeout");
+        assert.equal(loop._pendingTimers(), 0, "the timeout's timer is cancelled once every result is in");
+        await sleep(2);
+        assert.deepEqual(reports, []);
       }));
 
     test(`asCompleted (${form}) runs a function passed twice once (duplicate_coroutines)`, () =>

@@ -1,6 +1,6 @@
 // Barrier: a port of CPython's test_locks.py BarrierTests (states, draining, cancel, reset, abort).
 import { strict as assert } from "node:assert";
-import { describe, it } from "node:test";
+import { describe, it } from "./helpers.js";
 import { inspect } from "node:util";
 import { Barrier, BrokenBarrierError, CancelledError, createTask, gather, run, sleep } from "../src/index.js";
 import { ticks } from "./helpers.js";

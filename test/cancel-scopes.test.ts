@@ -2,7 +2,6 @@
 // and a failing taskGroup reach the waits started inside the scope (and what its body awaits),
 // never a wait the task started before entering it, nor a signal taken outside it.
 import { strict as assert } from "node:assert";
-import { describe, test } from "node:test";
 
 import {
   asCompleted,
@@ -21,7 +20,7 @@ import {
   waitFor,
   getRunningLoop,
 } from "../src/index.js";
-import { now, ticks, vrun } from "./helpers.js";
+import { describe, ticks, now, test, vrun } from "./helpers.js";
 
 const T = { timeout: 10_000 };
 

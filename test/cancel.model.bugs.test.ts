@@ -1,10 +1,9 @@
 // Bugs found by the cancellation model (test/cancel.model.test.ts), each as the smallest failing
 // scenario, kept as regression tests now that they are fixed.
 import { strict as assert } from "node:assert";
-import { describe, test } from "node:test";
 
 import { CancelledError, createTask, currentTask, Queue, sleep, timeout, waitFor, type Task } from "../src/index.js";
-import { ticks, vrun } from "./helpers.js";
+import { describe, ticks, test, vrun } from "./helpers.js";
 
 const T = { timeout: 10_000 };
 

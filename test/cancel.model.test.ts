@@ -55,7 +55,6 @@
 // --test-name-pattern), MODEL_STATS=1 (what was exercised), MODEL_STRICT=1 (known bugs fail too),
 // MODEL_IGNORE=regex (matching violations are only traced: to look past a first failure).
 import { strict as assert } from "node:assert";
-import { after, describe, it } from "node:test";
 import { inspect } from "node:util";
 import fc from "fast-check";
 import {
@@ -83,6 +82,7 @@ import {
   type Task,
 } from "../src/index.js";
 import { VirtualClock } from "../src/testing/index.js";
+import { after, describe, it } from "./helpers.js";
 
 const RUNS = Number(process.env.MODEL_RUNS ?? 150);
 /** MODEL_SEED=n MODEL_PATH=p: replay the run fast-check reported (with --test-name-pattern). */

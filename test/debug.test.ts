@@ -1,10 +1,11 @@
 // Debug mode catches the seed article's "common mistakes" while the program runs, and names the task.
 import { strict as assert } from "node:assert";
 import { execFile, execSync, spawn } from "node:child_process";
-import { describe, it } from "node:test";
+import { describe, it } from "./helpers.js";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import {
+  CancelledError,
   createTask,
   formatTaskTree,
   gather,
@@ -21,6 +22,22 @@ const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${na
 function busy(seconds: number): void {
   const end = performance.now() + seconds * 1000;
   while (performance.now() < end);
+}
+
+/**
+ * Runs `body` with `performance.now()` (what debug mode times stretches with) replaced by a clock
+ * that only `block(seconds)` moves: a stretch lasts exactly what the test says, however loaded
+ * the machine is, and every other stretch lasts 0. Real blocking is tested apart, with wide margins.
+ */
+async function onFakeWallClock<T>(body: (block: (seconds: number) => void) => Promise<T>): Promise<T> {
+  let ms = Math.ceil(performance.now()); // whole milliseconds: stretches of whole ms difference exactly
+  // An own property over Performance.prototype.now; deleting it brings the real one back.
+  Object.defineProperty(performance, "now", { value: () => ms, configurable: true, writable: true });
+  try {
+    return await body((seconds) => void (ms += seconds * 1000));
+  } finally {
+    delete (performance as { now?: unknown }).now;
+  }
 }
 
 /** Runs `main` in debug mode with a short slow-callback threshold, collecting reports. */
@@ -45,45 +62,52 @@ const names = (reports: ExceptionContext[]): string[] => reports.map((r) => (r.t
 
 describe("debug mode: blocked event loop", () => {
   it("names the task whose step between two awaits busy-loops", async () => {
-    const reports = await debugRun(async () => {
-      await createTask(
-        async () => {
-          await sleep(0);
-          busy(0.08);
-          await sleep(0);
-        },
-        { name: "cpu-hog" },
-      );
-    });
+    const reports = await onFakeWallClock((block) =>
+      debugRun(async () => {
+        await createTask(
+          async () => {
+            await sleep(0);
+            block(0.08);
+            await sleep(0);
+          },
+          { name: "cpu-hog" },
+        );
+      }),
+    );
     const slow = slowReports(reports);
     assert.deepEqual(names(slow), ["cpu-hog"]);
-    assert.match(slow[0]?.message ?? "", /Task "cpu-hog" blocked the event loop for 0\.\d+ seconds/);
+    assert.match(slow[0]?.message ?? "", /^Task "cpu-hog" blocked the event loop for 0\.080 seconds \(slowCallbackDuration is 0\.05\)/);
     assert.match(slow[0]?.message ?? "", /debug\.test\.ts/); // where it resumed, or where it was created
+    assert.equal(slow[0]?.["duration"], 0.08);
   });
 
   it("names the task whose first step blocks", async () => {
-    const reports = await debugRun(async () => {
-      await createTask(
-        () => {
-          busy(0.08);
-          return Promise.resolve();
-        },
-        { name: "first-step" },
-      );
-    });
+    const reports = await onFakeWallClock((block) =>
+      debugRun(async () => {
+        await createTask(
+          () => {
+            block(0.08);
+            return Promise.resolve();
+          },
+          { name: "first-step" },
+        );
+      }),
+    );
     assert.deepEqual(names(slowReports(reports)), ["first-step"]);
   });
 
+  // Real blocking calls on the real clock: 0.5 s against a 0.25 s threshold, ten times the pauses
+  // a loaded machine puts into a short stretch.
   it("catches Atomics.wait in a task", async () => {
     const reports = await debugRun(async () => {
       await createTask(
         async () => {
           await sleep(0);
-          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 80);
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
         },
         { name: "atomics-wait" },
       );
-    });
+    }, 0.25);
     assert.deepEqual(names(slowReports(reports)), ["atomics-wait"]);
   });
 
@@ -92,62 +116,68 @@ describe("debug mode: blocked event loop", () => {
       await createTask(
         async () => {
           await sleep(0);
-          execSync(`"${process.execPath}" -e "setTimeout(() => {}, 80)"`);
+          execSync(`"${process.execPath}" -e "setTimeout(() => {}, 500)"`);
         },
         { name: "exec-sync" },
       );
-    });
+    }, 0.25);
     assert.deepEqual(names(slowReports(reports)), ["exec-sync"]);
   });
 
   it("stays quiet for tasks that yield often", async () => {
-    const reports = await debugRun(async () => {
-      await gather(
-        ...[1, 2, 3].map((n) =>
-          createTask(async () => {
-            for (let i = 0; i < 20; i++) {
-              busy(0.002);
-              await sleep(0);
-            }
-          }, { name: `polite-${n}` }),
-        ),
-      );
-    }, 0.5); // a generous threshold: a loaded machine may deschedule a 2 ms stretch for a while
-
+    // Each task blocks 0.04 s in all, in stretches of 0.002 s: only a stretch counts.
+    const reports = await onFakeWallClock((block) =>
+      debugRun(async () => {
+        await gather(
+          ...[1, 2, 3].map((n) =>
+            createTask(async () => {
+              for (let i = 0; i < 20; i++) {
+                block(0.002);
+                await sleep(0);
+              }
+            }, { name: `polite-${n}` }),
+          ),
+        );
+      }, 0.01),
+    );
     assert.deepEqual(slowReports(reports), []);
   });
 
   it("reports nothing when debug mode is off", async () => {
     const reports: ExceptionContext[] = [];
-    await run(async () => {
-      const loop = getRunningLoop();
-      loop.slowCallbackDuration = 0.01;
-      loop.setExceptionHandler((_l, c) => void reports.push(c));
-      await createTask(async () => {
-        await sleep(0);
-        busy(0.05);
-      });
-    });
+    await onFakeWallClock((block) =>
+      run(async () => {
+        const loop = getRunningLoop();
+        loop.slowCallbackDuration = 0.01;
+        loop.setExceptionHandler((_l, c) => void reports.push(c));
+        await createTask(async () => {
+          await sleep(0);
+          block(0.05);
+        });
+      }),
+    );
     assert.deepEqual(reports, []);
   });
 
   it("loop.setDebug(true) turns the check on for a running loop", async () => {
     const reports: ExceptionContext[] = [];
-    await run(async () => {
-      const loop = getRunningLoop();
-      loop.setDebug(true);
-      assert.equal(loop.getDebug(), true);
-      loop.slowCallbackDuration = 0.03;
-      loop.setExceptionHandler((_l, c) => void reports.push(c));
-      await createTask(
-        async () => {
-          await sleep(0);
-          busy(0.05);
-        },
-        { name: "late-debug" },
-      );
-      loop.setDebug(false);
-    });
+    await onFakeWallClock((block) =>
+      run(async () => {
+        const loop = getRunningLoop();
+        loop.setDebug(true);
+        assert.equal(loop.getDebug(), true);
+        loop.slowCallbackDuration = 0.03;
+        loop.setExceptionHandler((_l, c) => void reports.push(c));
+        await createTask(
+          async () => {
+            await sleep(0);
+            block(0.05);
+          },
+          { name: "late-debug" },
+        );
+        loop.setDebug(false);
+      }),
+    );
     assert.deepEqual(names(slowReports(reports)), ["late-debug"]);
   });
 
@@ -239,7 +269,7 @@ describe("formatTaskTree", () => {
       assert.match(tree, /│ {3}└── Task "child" awaiting sleep \(\d+\.\d+s left\)/);
       assert.match(tree, /└── Task "awaits-parent" awaiting task "parent"/);
       waiter.cancel();
-      await assert.rejects(parent);
+      await assert.rejects(parent, CancelledError);
     });
   });
 

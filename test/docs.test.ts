@@ -10,7 +10,7 @@ import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
-import { describe, it } from "node:test";
+import { describe, it } from "./helpers.js";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
 

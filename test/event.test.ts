@@ -1,6 +1,6 @@
 // Event: a port of CPython's test_locks.py EventTests, plus late cancellation and signals.
 import { strict as assert } from "node:assert";
-import { describe, it } from "node:test";
+import { describe, it } from "./helpers.js";
 import { inspect } from "node:util";
 import { CancelledError, createTask, Event, getRunningLoop, run } from "../src/index.js";
 import { ticks } from "./helpers.js";

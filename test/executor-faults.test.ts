@@ -8,9 +8,9 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { ExceptionGroup, ProcessPoolExecutor, run, sleep, taskGroup, ThreadPoolExecutor, transfer, WorkerDiedError, type Executor } from "../src/index.js";
+import { after, describe, it } from "./helpers.js";
 
 const T = { timeout: 10_000 };
 

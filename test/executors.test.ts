@@ -1,7 +1,10 @@
 // Executors: thread and process pools whose jobs a cancelled caller really stops, and that survive
 // crashes. Pools start workers once and reuse them, so each describe block shares one pool.
 import { strict as assert } from "node:assert";
-import { after, describe, it } from "node:test";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { after, describe, it } from "./helpers.js";
 import {
   CancelledError,
   createTask,
@@ -41,12 +44,19 @@ async function until(predicate: () => boolean, seconds = 10): Promise<void> {
   }
 }
 
-/** Asserts that the spinning job has stopped: the counter no longer moves. */
-async function assertStopped(counter: Int32Array): Promise<void> {
-  await sleep(0.05); // terminate() is asynchronous; give the thread time to stop
-  const before = Atomics.load(counter, 0);
-  await sleep(0.1);
-  assert.equal(Atomics.load(counter, 0), before, "the cancelled job is still consuming CPU");
+/**
+ * Asserts that the spinning job stops: its counter stands still for 0.1 s. terminate() is
+ * asynchronous and a loaded machine may take a while to stop the thread, so this waits up to
+ * `seconds` for that; a job that runs on fails.
+ */
+async function assertStopped(counter: Int32Array, seconds = 10): Promise<void> {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const before = Atomics.load(counter, 0);
+    await sleep(0.1);
+    if (Atomics.load(counter, 0) === before) return;
+    assert.ok(Date.now() < deadline, `the cancelled job is still consuming CPU after ${seconds} s`);
+  }
 }
 
 function sharedCounter(): Int32Array {
@@ -273,11 +283,16 @@ describe("ThreadPoolExecutor", () => {
       await assert.rejects(waitFor(job, 0.1), TimeoutError);
       assert.ok(job.cancelled());
       await assertStopped(counter);
-      assert.equal(await waitFor(pool.submit((x: number) => x, 1), 5), 1);
+      assert.equal(await waitFor(pool.submit((x: number) => x, 1), 60), 1);
       const other = sharedCounter();
       await assert.rejects(
-        timeout(0.3, async () => {
-          await pool.submit(spin, other);
+        timeout(null, async (scope) => {
+          const spinning = pool.submit(spin, other);
+          // The deadline is set once the job runs: a worker that starts late must not turn this
+          // into the cancel of a queued job.
+          await until(() => Atomics.load(other, 0) > 1000);
+          scope.reschedule(getRunningLoop().time() + 0.1);
+          await spinning;
         }),
         TimeoutError,
       );
@@ -511,8 +526,9 @@ describe("ProcessPoolExecutor", () => {
     try {
       process.kill(pid, 0);
       return true;
-    } catch {
-      return false;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ESRCH") return false;
+      throw error;
     }
   }
 
@@ -546,12 +562,15 @@ describe("ProcessPoolExecutor", () => {
   it("ProcessPoolExecutor cancelling a running job kills its process", async () => {
     await run(async () => {
       const pid = await pool.submit(() => process.pid);
-      const job = pool.submit(() => {
+      const marker = join(mkdtempSync(join(tmpdir(), "asyncio-ts-")), "running");
+      const job = pool.submit(async (path: string) => {
+        (await import("node:fs")).writeFileSync(path, "");
         for (;;);
-      });
-      await sleep(0.05);
+      }, marker);
+      await until(() => existsSync(marker)); // the job runs (a queued job's cancel kills nothing)
+      rmSync(dirname(marker), { recursive: true });
       const task = createTask(async () => await job);
-      await sleep(0.01);
+      await sleep(0); // the task now awaits the job
       task.cancel();
       await assert.rejects(task, CancelledError);
       assert.ok(job.cancelled());

@@ -2,7 +2,7 @@
 // test_cancel_gather_1/2, test_exception_marking) in TypeScript idiom: functions stand in for
 // coroutine objects, the options object comes last.
 import { strict as assert } from "node:assert";
-import { describe, test } from "node:test";
+import { describe, test } from "./helpers.js";
 
 import { CancelledError, createTask, Future, gather, getRunningLoop, run, sleep, type Task } from "../src/index.js";
 import { captureExceptions, now, ticks, vrun } from "./helpers.js";

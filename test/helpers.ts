@@ -1,7 +1,45 @@
 // Shared helpers for the ports of CPython's asyncio tests. Every test body runs inside `run()`,
 // usually on a VirtualClock so that timeouts are deterministic and instant.
-import { getRunningLoop, run, sleep, type ExceptionContext } from "../src/index.js";
+import { strict as assert } from "node:assert";
+import * as nodeTest from "node:test";
+import { describe, type HookFn, type HookOptions, type TestFn, type TestOptions } from "node:test";
+import { ExceptionGroup, getRunningLoop, run, sleep, type ExceptionContext } from "../src/index.js";
 import { VirtualClock } from "../src/testing/index.js";
+
+/**
+ * Every test's time limit, in milliseconds: a deadlock fails its own test, and the run goes on.
+ * The slowest test (the docs' type-check) takes ~4 s on a quiet 2-core machine and ~13 s on one
+ * loaded ten times over.
+ * `ASYNCIO_TS_TEST_TIMEOUT_MS` overrides it (test/suite-hygiene.test.ts uses that on a fixture).
+ *
+ * Why not package.json's `--test-timeout` alone: on Node 20 that flag limits each test *file*
+ * (the runner's subtest per file), not each test; from Node 22 it is a per-test default. It stays
+ * in the script as the backstop, well above this limit, with `--test-force-exit` so that a timer a
+ * hung test left behind cannot keep its file's process alive.
+ */
+export const DEFAULT_TEST_TIMEOUT_MS = 60_000;
+export const TEST_TIMEOUT_MS = Number(process.env["ASYNCIO_TS_TEST_TIMEOUT_MS"] ?? DEFAULT_TEST_TIMEOUT_MS);
+
+/**
+ * node:test's `it`/`test` with `timeout: TEST_TIMEOUT_MS` unless the options set one. Test files
+ * import `describe`, `it`, `test` and the hooks from here, never from node:test (suite-hygiene
+ * checks it).
+ */
+export function it(name: string, fn: TestFn): void;
+export function it(name: string, options: TestOptions, fn: TestFn): void;
+export function it(name: string, optionsOrFn: TestOptions | TestFn, maybeFn?: TestFn): void {
+  const [options, fn] = typeof optionsOrFn === "function" ? [{}, optionsOrFn] : [optionsOrFn, maybeFn];
+  // The runner awaits every test it registers; the promise only tells when this one finished.
+  void nodeTest.it(name, { timeout: TEST_TIMEOUT_MS, ...options }, fn);
+}
+export const test = it;
+export { describe };
+
+/** node:test's hooks with `timeout: TEST_TIMEOUT_MS` unless the options set one. */
+export const before = (fn: HookFn, options?: HookOptions): void => nodeTest.before(fn, { timeout: TEST_TIMEOUT_MS, ...options });
+export const after = (fn: HookFn, options?: HookOptions): void => nodeTest.after(fn, { timeout: TEST_TIMEOUT_MS, ...options });
+export const beforeEach = (fn: HookFn, options?: HookOptions): void => nodeTest.beforeEach(fn, { timeout: TEST_TIMEOUT_MS, ...options });
+export const afterEach = (fn: HookFn, options?: HookOptions): void => nodeTest.afterEach(fn, { timeout: TEST_TIMEOUT_MS, ...options });
 
 /** Runs `main` as the root task of a new loop whose clock is virtual (time jumps when idle). */
 export function vrun<T>(main: () => PromiseLike<T> | T): Promise<T> {
@@ -52,6 +90,6 @@ export class MyExc extends Error {
 
 /** The set of error class names in an ExceptionGroup (CPython's `get_error_types`). */
 export function errorTypes(eg: unknown): Set<string> {
-  const list = (eg as { exceptions?: readonly unknown[] }).exceptions ?? [];
-  return new Set(list.map((e) => (e instanceof Error ? e.name : typeof e)));
+  assert.ok(eg instanceof ExceptionGroup, `expected an ExceptionGroup, got ${String(eg)}`);
+  return new Set(eg.exceptions.map((e) => (e instanceof Error ? e.name : typeof e)));
 }

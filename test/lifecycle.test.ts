@@ -3,7 +3,6 @@
 // loop, and one Ctrl-C ends a run() program the way Python's KeyboardInterrupt does.
 import { strict as assert } from "node:assert";
 import { spawn } from "node:child_process";
-import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
@@ -26,7 +25,7 @@ import {
 import { debugHookInstalled } from "../src/debug/slowCallbacks.js";
 import { TaskList, type Linked } from "../src/kernel/taskList.js";
 import { VirtualClock } from "../src/testing/index.js";
-import { ticks, vrun } from "./helpers.js";
+import { describe, ticks, test, vrun } from "./helpers.js";
 
 const T = { timeout: 30_000 };
 

@@ -1,6 +1,6 @@
 // Lock: a port of CPython's test_locks.py LockTests (3.13), plus the guard, signals and fairness.
 import { strict as assert } from "node:assert";
-import { describe, it } from "node:test";
+import { describe, it } from "./helpers.js";
 import { inspect } from "node:util";
 import { CancelledError, createTask, getRunningLoop, Lock, run, sleep } from "../src/index.js";
 import { ticks } from "./helpers.js";

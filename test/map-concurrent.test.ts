@@ -2,7 +2,6 @@
 // call, and that whatever ends the iteration (exhaustion, break, a failure, the consumer's
 // cancellation at each point of its wait, a timeout, a signal) leaves nothing running.
 import { strict as assert } from "node:assert";
-import { describe, it } from "node:test";
 import {
   allTasks,
   CancelledError,
@@ -16,7 +15,7 @@ import {
   TimeoutError,
   type Task,
 } from "../src/index.js";
-import { captureExceptions, now, ticks, vrun } from "./helpers.js";
+import { captureExceptions, describe, ticks, it, now, vrun } from "./helpers.js";
 
 const T = { timeout: 10_000 };
 

@@ -1,9 +1,9 @@
 // `npx asyncio-ts ps URL` and `pstree URL` against a live process running the monitor.
 import { strict as assert } from "node:assert";
 import { execFile } from "node:child_process";
-import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { startApp, type App } from "./monitor-helpers.js";
+import { after, before, describe, it } from "./helpers.js";
 
 const T = { timeout: 60_000 };
 const cli = fileURLToPath(new URL("../src/cli/main.ts", import.meta.url));

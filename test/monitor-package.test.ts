@@ -3,9 +3,9 @@
 import { strict as assert } from "node:assert";
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { describe, it } from "./helpers.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 

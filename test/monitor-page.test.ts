@@ -7,10 +7,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { BrowserContext, Page } from "playwright-core";
 import { chromium, CHROMIUM_ARGS, startApp, type App } from "./monitor-helpers.js";
+import { after, before, describe, it } from "./helpers.js";
 
 const T = { timeout: 60_000 };
 const browser = chromium();

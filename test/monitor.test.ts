@@ -4,13 +4,13 @@ import { execFile } from "node:child_process";
 import { request } from "node:http";
 import { connect } from "node:net";
 import { networkInterfaces } from "node:os";
-import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { Worker } from "node:worker_threads";
 import { CancelledError, createTask, Event, gather, Lock, Queue, run, sleep, type Task } from "../src/index.js";
 import { monitorPort } from "../src/monitor/autostart.js";
 import { startMonitor, type Monitor, type MonitorDiff, type MonitorSnapshot } from "../src/monitor/index.js";
+import { describe, it } from "./helpers.js";
 
 const T = { timeout: 30_000 };
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));

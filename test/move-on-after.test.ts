@@ -1,9 +1,8 @@
 // moveOnAfter / moveOnAt (Trio's move_on_after / move_on_at) and Timeout.expired(): the deadline
 // cancels the body and the caller moves on with undefined; everything else propagates.
 import { strict as assert } from "node:assert";
-import { describe, it } from "node:test";
 import { CancelledError, createTask, getRunningLoop, moveOnAfter, moveOnAt, sleep, timeout, TimeoutError, waitFor, type Timeout } from "../src/index.js";
-import { now, vrun } from "./helpers.js";
+import { describe, it, now, vrun } from "./helpers.js";
 
 const T = { timeout: 10_000 };
 

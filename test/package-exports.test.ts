@@ -3,7 +3,7 @@
 // must run first; `npm test` does). If a name is renamed or dropped, this file says which.
 import { strict as assert } from "node:assert";
 import { existsSync, readFileSync } from "node:fs";
-import { describe, it } from "node:test";
+import { describe, it } from "./helpers.js";
 import { fileURLToPath } from "node:url";
 
 import * as asyncio from "asyncio-ts";

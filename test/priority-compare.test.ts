@@ -2,9 +2,8 @@
 // item still there, qsize unchanged), and the error comes as a rejection of get()/put() (thrown
 // at once only by getNowait()/putNowait()).
 import { strict as assert } from "node:assert";
-import { describe, it } from "node:test";
 import { CancelledError, createTask, PriorityQueue } from "../src/index.js";
-import { captureExceptions, ticks, vrun } from "./helpers.js";
+import { captureExceptions, describe, ticks, it, vrun } from "./helpers.js";
 
 class CompareError extends Error {
   override name = "CompareError";

@@ -3,7 +3,6 @@
 // as asyncio's queues do. Foreign thenables cannot be kept by JavaScript's await: debug mode says
 // so once per queue.
 import { strict as assert } from "node:assert";
-import { describe, it } from "node:test";
 import {
   createTask,
   Future,
@@ -15,7 +14,7 @@ import {
   type ExceptionContext,
   type Task,
 } from "../src/index.js";
-import { captureExceptions, ticks, vrun } from "./helpers.js";
+import { captureExceptions, describe, ticks, it, vrun } from "./helpers.js";
 
 type Kind = new (maxsize?: number) => Queue<Future<number>>;
 

@@ -1,9 +1,8 @@
 // The task tree (and so debug mode's deadlock report) names the queue a task waits on, not the
 // queue's internal parts.
 import { strict as assert } from "node:assert";
-import { describe, it } from "node:test";
 import { createTask, formatTaskTree, PriorityQueue, Queue } from "../src/index.js";
-import { ticks, vrun } from "./helpers.js";
+import { describe, ticks, it, vrun } from "./helpers.js";
 
 describe("task tree names queue waits", { timeout: 10_000 }, () => {
   it("Queue.join() is reported as waiting on the queue, with its unfinished count", () =>

@@ -1,7 +1,7 @@
 // Queue, PriorityQueue, LifoQueue: a port of CPython's test_queues.py (3.13, with shutdown), plus
 // cancellation races, iteration, signals and bad input.
 import { strict as assert } from "node:assert";
-import { describe, it } from "node:test";
+import { describe, it } from "./helpers.js";
 import { inspect } from "node:util";
 import {
   CancelledError,
@@ -187,14 +187,17 @@ describe("Queue get", () => {
   it("Queue producers and consumers finish with maxsize 1", () =>
     run(async () => {
       const q = new Queue<number>(1);
+      const got: number[] = [];
       await taskGroup((tg) => {
         void tg.createTask(async () => {
           for (let i = 0; i < 5; i++) await q.put(i);
         });
         void tg.createTask(async () => {
-          for (let i = 0; i < 5; i++) await q.get();
+          for (let i = 0; i < 5; i++) got.push(await q.get());
         });
       });
+      assert.deepEqual(got, [0, 1, 2, 3, 4]);
+      assert.equal(q.qsize(), 0);
     }));
 
   it("Queue getNowait cannot take an item handed to a woken getter", () =>
@@ -243,16 +246,14 @@ describe("Queue put", () => {
     run(async () => {
       const q = new Queue<number>(1);
       q.putNowait(1);
-      let writer = createTask(() => q.put(2));
+      const writer = createTask(() => q.put(2));
       await ticks();
       assert.equal(q.getNowait(), 1); // the slot is promised to the writer ...
-      writer.cancel(); // ... which is cancelled before it resumes
-      try {
-        await writer;
-      } catch {
-        writer = createTask(() => q.put(2));
-        await writer;
-      }
+      assert.equal(writer.cancel(), true); // ... which is cancelled before it resumes
+      await assert.rejects(writer, CancelledError);
+      assert.equal(q.qsize(), 0, "the cancelled put inserted nothing");
+      assert.equal(q.statistics().puttersWaiting, 0);
+      await createTask(() => q.put(2)); // the retry
       assert.equal(q.getNowait(), 2);
       assert.equal(q.qsize(), 0);
     }));
@@ -296,6 +297,9 @@ describe("Queue put", () => {
         });
         for (let i = 0; i < 4; i++) void tg.createTask(() => q.put(i));
       });
+      // The getter took the first two; the two putters that waited for room got in after them.
+      assert.deepEqual([q.getNowait(), q.getNowait()], [2, 3]);
+      assert.equal(q.statistics().puttersWaiting, 0);
     }));
 
   it("Queue cancelled puts are not kept", () =>

@@ -3,11 +3,10 @@
 // after its tokens were handed over but before it resumed, by a signal, by a timeout): it never
 // consumes a token and never delays those behind it.
 import { strict as assert } from "node:assert";
-import { describe, it } from "node:test";
 import { inspect } from "node:util";
 import { CancelledError, createTask, currentTask, RateLimiter, run, sleep, timeout, TimeoutError, type Task } from "../src/index.js";
 import { VirtualClock } from "../src/testing/index.js";
-import { now, ticks, vrun } from "./helpers.js";
+import { describe, ticks, it, now, vrun } from "./helpers.js";
 
 const T = { timeout: 10_000 };
 

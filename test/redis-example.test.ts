@@ -5,7 +5,7 @@ import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, it } from "node:test";
+import { describe, it } from "./helpers.js";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { skipWithoutRedis } from "../examples/redisServer.js";

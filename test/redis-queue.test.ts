@@ -2,7 +2,7 @@
 import { strict as assert } from "node:assert";
 import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it } from "./helpers.js";
 import { fileURLToPath } from "node:url";
 import { createClient } from "redis";
 import { CancelledError, createTask, getRunningLoop, gather, InvalidStateError, QueueShutDown, run, sleep, TimeoutError, waitFor } from "../src/index.js";

@@ -3,7 +3,6 @@
 // the task's current await runs unless the task catches the CancelledError there; a task whose
 // function has already returned keeps its result; a cancel is never accepted and then lost.
 import { strict as assert } from "node:assert";
-import { describe, test } from "node:test";
 
 import {
   CancelledError,
@@ -20,7 +19,7 @@ import {
   TimeoutError,
   type Task,
 } from "../src/index.js";
-import { deferred, now, ticks, vrun } from "./helpers.js";
+import { deferred, describe, ticks, now, test, vrun } from "./helpers.js";
 
 const T = { timeout: 10_000 };
 

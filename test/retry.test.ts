@@ -1,9 +1,8 @@
 // retry: back-off timing on a VirtualClock, jitter bounds, retryOn, cancellation never retried
 // (from the attempt and during a back-off sleep), enclosing timeouts, signals, the cause chain.
 import { strict as assert } from "node:assert";
-import { describe, it } from "node:test";
 import { CancelledError, createTask, retry, sleep, timeout, TimeoutError, waitFor } from "../src/index.js";
-import { now, vrun } from "./helpers.js";
+import { describe, it, now, vrun } from "./helpers.js";
 
 const T = { timeout: 10_000 };
 

@@ -3,7 +3,7 @@
 // process), unretrieved failures reported, and bad arguments.
 import { strict as assert } from "node:assert";
 import { spawn } from "node:child_process";
-import { describe, test } from "node:test";
+import { describe, test } from "./helpers.js";
 import { fileURLToPath } from "node:url";
 
 import {

@@ -1,7 +1,7 @@
 // Semaphore and BoundedSemaphore: a port of CPython's test_locks.py SemaphoreTests (3.13, with the
 // gh-90155 fairness fixes), plus guards, signals and bad input.
 import { strict as assert } from "node:assert";
-import { describe, it } from "node:test";
+import { describe, it } from "./helpers.js";
 import { inspect } from "node:util";
 import { BoundedSemaphore, CancelledError, createTask, Event, gather, getRunningLoop, Lock, run, Semaphore, sleep, type Task } from "../src/index.js";
 import { ticks } from "./helpers.js";

@@ -1,7 +1,7 @@
 // Port of the shield tests of CPython's test_tasks.py (3.11–3.14, including
 // shield_cancel_outer_result/exception and shield_duplicate_log_once of 3.12+).
 import { strict as assert } from "node:assert";
-import { describe, test } from "node:test";
+import { describe, test } from "./helpers.js";
 
 import { CancelledError, createTask, Future, gather, run, shield, sleep } from "../src/index.js";
 import { captureExceptions, ticks, vrun } from "./helpers.js";

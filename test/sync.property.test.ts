@@ -3,7 +3,7 @@
 // invariants: no item lost or duplicated, permits conserved, one lock holder at a time, FIFO
 // among waiters, nothing left waiting at the end.
 import { strict as assert } from "node:assert";
-import { describe, it } from "node:test";
+import { describe, it } from "./helpers.js";
 import fc from "fast-check";
 import { CancelledError, createTask, Lock, Queue, QueueShutDown, run, Semaphore, sleep, type Task } from "../src/index.js";
 

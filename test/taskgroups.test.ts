@@ -1,7 +1,7 @@
 // Port of CPython's Lib/test/test_asyncio/test_taskgroups.py (3.11–3.14, including the cancel-count
 // fixes of gh-116720 and gh-128550) onto taskGroup(async (tg) => ...).
 import { strict as assert } from "node:assert";
-import { describe, test } from "node:test";
+import { describe, test } from "./helpers.js";
 
 import {
   CancelledError,
@@ -14,7 +14,7 @@ import {
   type Task,
   type TaskGroup,
 } from "../src/index.js";
-import { errorTypes, MyExc, ticks, vrun, ZeroDivisionError } from "./helpers.js";
+import { errorTypes, MyExc, now, ticks, vrun, ZeroDivisionError } from "./helpers.js";
 
 const boom = (): never => {
   throw new ZeroDivisionError();
@@ -361,7 +361,8 @@ describe("taskGroup", () => {
         taskGroup(async () => {
           try {
             await sleep(10);
-          } catch {
+          } catch (e) {
+            if (!(e instanceof CancelledError)) throw e;
             num += 10;
             throw new MyExc();
           }
@@ -433,6 +434,7 @@ describe("taskGroup", () => {
           void g.createTask(coro1(0.2));
         });
       });
+      assert.equal(now(), 0.3, "the group waited for the children its children started");
     }));
 
   test("taskGroup: a failure stops a group whose children keep multiplying (taskgroup_25)", () =>

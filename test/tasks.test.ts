@@ -4,7 +4,7 @@
 // gather/wait/asCompleted/shield live in their own test files.
 import { strict as assert } from "node:assert";
 import { readFile } from "node:fs/promises";
-import { describe, test } from "node:test";
+import { describe, test } from "./helpers.js";
 import { fileURLToPath } from "node:url";
 import { inspect } from "node:util";
 
@@ -725,11 +725,17 @@ describe("Task cancellation reaches the work", () => {
         });
         await Promise.all(jobs);
       });
+      // The task lists the waits it has in flight besides `_waiter` (internal: a rename must fail here).
+      const listed = (): number => {
+        const more = (t as unknown as { _moreWaiters?: unknown })._moreWaiters;
+        assert.ok(Array.isArray(more), `Task._moreWaiters should be an array while waits are in flight, not ${String(more)}`);
+        return more.length;
+      };
       await ticks();
+      assert.ok(listed() >= 30, `the task lists its waits in flight (${listed()} listed)`);
       for (let i = 0; i < 7; i++) sem.release(); // the first 7 semaphore waiters finish
       await sleep(0.05); // the early sleeps and lock holders finish in between
-      const pending = (t as unknown as { _moreWaiters?: unknown[] })._moreWaiters ?? [];
-      assert.ok(pending.length < 30, `finished waits are dropped from the task (${pending.length} listed)`);
+      assert.ok(listed() < 30, `finished waits are dropped from the task (${listed()} listed)`);
       t.cancel();
       await settled(t);
       assert.equal(t.done(), true);
@@ -854,7 +860,7 @@ describe("Task done callbacks and unretrieved failures", () => {
       const a = createTask(() => Promise.reject(new Error("a")));
       await assert.rejects(async () => {
         await a;
-      });
+      }, { message: "a" });
       const b = createTask(() => Promise.reject(new Error("b")));
       await ticks(2);
       assert.ok(b.exception() instanceof Error);

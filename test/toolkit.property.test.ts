@@ -6,10 +6,9 @@
 //   every grant happens exactly when a reference token bucket says it should, given which waiters
 //   were cancelled and when: so a cancelled waiter neither consumed tokens nor delayed anyone.
 import { strict as assert } from "node:assert";
-import { describe, it } from "node:test";
 import fc from "fast-check";
 import { allTasks, CancelledError, createTask, currentTask, getRunningLoop, mapConcurrent, RateLimiter, sleep, type Task } from "../src/index.js";
-import { now, vrun } from "./helpers.js";
+import { describe, it, now, vrun } from "./helpers.js";
 
 const T = { timeout: 60_000 };
 

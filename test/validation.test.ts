@@ -3,7 +3,6 @@
 // throw, not a rejected promise), and wrong-state errors are InvalidStateError with a message that
 // names the operation.
 import { strict as assert } from "node:assert";
-import { describe, it } from "node:test";
 import {
   Barrier,
   BoundedSemaphore,
@@ -15,7 +14,7 @@ import {
   Queue,
   Semaphore,
 } from "../src/index.js";
-import { vrun } from "./helpers.js";
+import { describe, it, vrun } from "./helpers.js";
 
 const notAnInteger = [1.5, -1, NaN, -Infinity];
 

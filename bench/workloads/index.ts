@@ -7,6 +7,7 @@ import { monitorGatherWorkload, monitorQueueWorkload } from "./monitor.js";
 import { queueWorkload } from "./queue.js";
 import { redisExecWorkload, redisQueueWorkload } from "./redis.js";
 import { lockWorkload, semaphoreWorkload, wakeWorkloads } from "./sync.js";
+import { echoWorkloads } from "./streams.js";
 import { alsWorkload, gatherWorkload, waitForWorkload } from "./tasks.js";
 
 export const workloads: Workload[] = [
@@ -23,6 +24,7 @@ export const workloads: Workload[] = [
   mapWorkload,
   monitorGatherWorkload,
   monitorQueueWorkload,
+  ...echoWorkloads,
   redisQueueWorkload,
   redisExecWorkload,
 ];

@@ -11,6 +11,7 @@ import { RealClock, type Clock, type ClockHost } from "./clock.js";
 import { enterCallbacks, outsideTasks, setLoopFactory } from "./context.js";
 import { Future } from "./future.js";
 import { Handle, TimerHandle } from "./handle.js";
+import { addSignalHandler, removeSignalHandler, type SignalName } from "./signals.js";
 import { TimerHeap } from "./heap.js";
 import { debugEnabled, markBatchTimed, reportSlow } from "../debug/slowCallbacks.js";
 import { Task, taskStartedBy, type TaskOptions } from "./task.js";
@@ -201,6 +202,22 @@ export class Loop implements ClockHost {
   runInExecutor<A extends unknown[], R>(executor: Executor | null, fn: Work<A, R>, ...args: A): Future<Awaited<R>> {
     if (executorRunner === null) throw new Error("asyncio-ts: the executors module was not loaded");
     return executorRunner(this, executor, fn, args) as Future<Awaited<R>>;
+  }
+
+  /**
+   * Runs `callback(...args)` on this loop (like `callSoon`) each time `signal` arrives, replacing
+   * its default action and any handler this loop had for it (see src/kernel/signals.ts).
+   * @throws RangeError for an unknown signal, SIGKILL or SIGSTOP; TypeError if `callback` is not a function.
+   * @example
+   * getRunningLoop().addSignalHandler("SIGTERM", () => mainTask.cancel("SIGTERM"));
+   */
+  addSignalHandler<A extends unknown[]>(signal: SignalName, callback: (...args: A) => unknown, ...args: A): void {
+    addSignalHandler(this, signal, callback, args);
+  }
+
+  /** Removes this loop's handler for `signal`, restoring its default action; returns whether there was one. */
+  removeSignalHandler(signal: SignalName): boolean {
+    return removeSignalHandler(this, signal);
   }
 
   /**

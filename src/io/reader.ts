@@ -1,0 +1,397 @@
+/**
+ * StreamReader: the read side of a connection or a child's pipe (asyncio.StreamReader).
+ *
+ * Every read is cancel-safe: a read waits for data without touching the buffer, and takes its
+ * bytes synchronously once they are all there, in the same step that returns them. A read
+ * cancelled (or timed out) while it waits has consumed nothing, and the next read sees the bytes
+ * in order. (asyncio's `read(-1)` reads block by block and loses what it read when cancelled; this
+ * one waits for EOF first.)
+ *
+ * One task reads at a time: a read started while another is waiting for data throws, as in asyncio.
+ *
+ * Flow control: when more than `2 * limit` bytes are buffered and no read is waiting, the source
+ * (a socket, a pipe) is paused; it resumes once a read brings the buffer down to `limit`, or a
+ * read needs more data.
+ *
+ * Buffer memory is never rewritten once a read returned part of it: reads return views of the
+ * buffer (no copy), and the buffer grows or compacts into fresh memory.
+ */
+import { inspect } from "node:util";
+import { checkSignal, runningTask, type WaitOptions } from "../kernel/waiting.js";
+import { describe } from "../kernel/validate.js";
+import { Parked, PROCEED, refusal, WAITING, type ParkKind } from "../sync/parked.js";
+import { IncompleteReadError, LimitOverrunError } from "./errors.js";
+
+/** The default `limit`: 64 KiB, as in asyncio. */
+export const DEFAULT_LIMIT = 2 ** 16;
+
+const EMPTY = Buffer.alloc(0);
+const NEWLINE = Buffer.from("\n");
+const LINE_SEPS = [NEWLINE];
+/** What a read attempt returns when it needs more data. */
+const NEED: unique symbol = Symbol("need more data");
+
+function lineResult(line: Buffer): IteratorResult<Buffer> {
+  return line.length === 0 ? { done: true, value: undefined } : { done: false, value: line };
+}
+
+/** What a reader pauses and resumes when its buffer fills up (a socket, a pipe). */
+export interface FlowSource {
+  /** Stop delivering data (the buffer is full). */
+  pause(): unknown;
+  /** Deliver data again. */
+  resume(): unknown;
+}
+
+/** Options of `new StreamReader()`. */
+export interface StreamReaderOptions {
+  /** Buffer limit in bytes (default 64 KiB): `readuntil()`/`readline()` fail beyond it, and flow control pauses the source at twice it. */
+  limit?: number;
+}
+
+/**
+ * A read's wait: woken only once its step can complete (or throw), so the settle step runs the
+ * step and resolves with the bytes. A failed wait (cancelled or aborted before a wake-up, or the
+ * reader's exception) lets go of the reader at once.
+ */
+class ReadWait extends Parked<unknown> {
+  override _onFail(): void {
+    (this.host as StreamReader)._release();
+  }
+}
+
+function consumeRead(node: Parked): Buffer {
+  const reader = node.host as StreamReader;
+  const step = reader._release();
+  // Cancelled after the wake-up, before the resume: nothing was taken; the bytes stay for the next read.
+  if (!node.settle()) throw node._error;
+  const result = step();
+  // Woken only when probe() found the step able to complete, and the buffer has only grown since.
+  if (result === NEED) throw new Error("StreamReader: internal error: a woken read found no data");
+  return result;
+}
+
+const KINDS = new Map<string, ParkKind>();
+function kindFor(op: string): ParkKind {
+  let kind = KINDS.get(op);
+  if (kind === undefined) {
+    kind = { op: `StreamReader.${op}()`, consume: consumeRead };
+    KINDS.set(op, kind);
+  }
+  return kind;
+}
+
+/** A read's synchronous attempt: the bytes, NEED, or a throw. */
+type Step = () => Buffer | typeof NEED;
+
+/** Checks a limit option: a positive integer. */
+export function checkLimit(where: string, limit: unknown): number {
+  if (limit === undefined) return DEFAULT_LIMIT;
+  if (typeof limit !== "number" || !Number.isInteger(limit) || limit <= 0) {
+    throw new RangeError(`${where} expects options.limit to be a positive integer number of bytes: received ${describe(limit)}`);
+  }
+  return limit;
+}
+
+function toSeparators(where: string, separator: unknown): Buffer[] {
+  const one = (s: unknown): Buffer => {
+    if (typeof s === "string") return Buffer.from(s);
+    if (s instanceof Uint8Array) return Buffer.from(s.buffer, s.byteOffset, s.byteLength);
+    throw new TypeError(`${where} expects a separator (a string, a Uint8Array, or an array of them): received ${describe(s)}`);
+  };
+  const list = Array.isArray(separator) ? separator.map(one) : [one(separator)];
+  if (list.length === 0) throw new RangeError(`${where} expects at least one separator: received an empty array`);
+  for (const s of list) if (s.length === 0) throw new RangeError(`${where} expects a non-empty separator`);
+  // Longest first (asyncio 3.13): of two separators ending at the same place, the longer one wins.
+  return list.sort((a, b) => b.length - a.length);
+}
+
+/**
+ * The read side of a connection or a child's pipe (asyncio.StreamReader). Every read is
+ * cancel-safe: a read cancelled or timed out while it waits has consumed no byte, and the next
+ * read sees the data in order. One task reads at a time. Made by `openConnection()`,
+ * `startServer()` and the subprocess functions; `new StreamReader()` with `feedData()`/`feedEof()`
+ * feeds one by hand (tests, custom transports).
+ *
+ * @example
+ * const [reader] = await openConnection("127.0.0.1", port);
+ * const header = await waitFor(reader.readuntil("\r\n\r\n"), 5);
+ * for await (const line of reader) console.log(line.toString());
+ */
+export class StreamReader implements AsyncIterable<Buffer> {
+  /** The buffer limit, in bytes. */
+  readonly limit: number;
+  private buf: Buffer = EMPTY;
+  private start = 0;
+  private end = 0;
+  private eof = false;
+  private error: { value: unknown } | null = null;
+  private waiter: Parked | null = null;
+  private waitingOp = "";
+  private waitingStep: Step | null = null;
+  /** Set while `probe()` runs a step: `take()` then takes nothing. */
+  private peeking = false;
+  private paused = false;
+  /** @internal What flow control pauses; set by whoever feeds the reader. */
+  _source: FlowSource | null = null;
+
+  constructor(options: StreamReaderOptions = {}) {
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(`StreamReader expects an options object: received ${describe(options)}`);
+    }
+    this.limit = checkLimit("StreamReader", options.limit);
+  }
+
+  // ---- the feeding side (public, as in asyncio: tests and custom transports feed readers) ----
+
+  /** Appends bytes to the buffer and wakes a read waiting for data. */
+  feedData(data: Uint8Array | string): void {
+    if (this.eof) throw new Error("StreamReader.feedData() after feedEof()");
+    const chunk: Buffer = typeof data === "string" ? Buffer.from(data) : Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    const n = chunk.length;
+    if (n === 0) return;
+    if (this.start === this.end) {
+      // Empty: adopt the chunk itself (no copy).
+      this.buf = chunk;
+      this.start = 0;
+      this.end = n;
+    } else {
+      const used = this.end - this.start;
+      if (this.end + n > this.buf.length || this.buf === chunk) {
+        // Fresh memory: what reads returned earlier may still be in the user's hands.
+        const grown = Buffer.allocUnsafe(Math.max(2 * (used + n), 256));
+        this.buf.copy(grown, 0, this.start, this.end);
+        this.buf = grown;
+        this.start = 0;
+        this.end = used;
+      }
+      chunk.copy(this.buf, this.end);
+      this.end += n;
+    }
+    this.wakeWaiter();
+    if (this.waiter === null && !this.paused && this.end - this.start > 2 * this.limit && this._source !== null) {
+      this.paused = true;
+      this._source.pause();
+    }
+  }
+
+  /** Marks the end of the stream: reads return what is left, then empty buffers. */
+  feedEof(): void {
+    this.eof = true;
+    this.wakeWaiter();
+  }
+
+  /** Makes every read throw `error` (a connection reset); wakes a waiting read with it. */
+  setException(error: unknown): void {
+    this.error = { value: error };
+    const waiter = this.waiter;
+    if (waiter !== null && waiter._state === WAITING) waiter.fail(error);
+  }
+
+  /** The error set by `setException()`, or null. */
+  exception(): unknown {
+    return this.error === null ? null : this.error.value;
+  }
+
+  /** True when the stream ended and every byte was read. */
+  atEof(): boolean {
+    return this.eof && this.start === this.end;
+  }
+
+  /** Bytes buffered and not yet read. */
+  get buffered(): number {
+    return this.end - this.start;
+  }
+
+  // ---- reads ----
+  // Each read is a synchronous attempt (the bytes, NEED, or a throw) run at once and again after
+  // each wake-up: a read the buffer satisfies costs no wait, and bytes are only ever taken in the
+  // step that returns them.
+
+  /**
+   * Reads up to `n` bytes (at least one, unless at EOF); with `n < 0` (the default), everything
+   * until EOF. Resolves to an empty buffer at EOF or for `n === 0`.
+   * @throws TypeError if `n` is not an integer.
+   */
+  read(n = -1, options?: WaitOptions): Promise<Buffer> {
+    if (typeof n !== "number" || !Number.isInteger(n)) return Promise.reject(new TypeError(`StreamReader.read() expects an integer byte count: received ${describe(n)}`));
+    return this.attempt("read", options, () => {
+      if (this.error !== null) throw this.error.value;
+      if (n === 0) return EMPTY;
+      if (n < 0) return this.eof ? this.take(this.end - this.start) : NEED;
+      return this.start === this.end && !this.eof ? NEED : this.take(Math.min(n, this.end - this.start));
+    });
+  }
+
+  /**
+   * Reads exactly `n` bytes.
+   * @throws IncompleteReadError if the stream ends first (its `partial` holds the bytes read).
+   * @throws RangeError if `n` is negative or not an integer.
+   */
+  readexactly(n: number, options?: WaitOptions): Promise<Buffer> {
+    if (typeof n !== "number" || !Number.isInteger(n) || n < 0) {
+      return Promise.reject(new RangeError(`StreamReader.readexactly() expects a byte count >= 0: received ${describe(n)}`));
+    }
+    return this.attempt("readexactly", options, () => {
+      if (this.error !== null) throw this.error.value;
+      if (this.end - this.start >= n) return this.take(n);
+      if (this.eof) throw new IncompleteReadError(this.take(this.end - this.start), n);
+      return NEED;
+    });
+  }
+
+  /**
+   * Reads up to and including `separator` (default `"\n"`; a string, bytes, or an array of them:
+   * the first found ends the read). Nothing is consumed when it throws LimitOverrunError.
+   * @throws IncompleteReadError at EOF without the separator (consuming what was left).
+   * @throws LimitOverrunError if more than `limit` bytes come before the separator.
+   */
+  readuntil(separator: string | Uint8Array | readonly (string | Uint8Array)[] = NEWLINE, options?: WaitOptions): Promise<Buffer> {
+    let seps: Buffer[];
+    try {
+      seps = toSeparators("StreamReader.readuntil()", separator);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const state = { offset: 0 };
+    return this.attempt("readuntil", options, () => this.untilAttempt(seps, state, false));
+  }
+
+  /**
+   * Reads one line, `"\n"` included; at EOF the last, unterminated line, then an empty buffer.
+   * @throws LimitOverrunError if the line is longer than `limit` (the line is discarded, as asyncio does).
+   */
+  readline(options?: WaitOptions): Promise<Buffer> {
+    const state = { offset: 0 };
+    return this.attempt("readline", options, () => this.untilAttempt(LINE_SEPS, state, true));
+  }
+
+  /** `for await (const line of reader)`: lines until EOF (readline() semantics). */
+  [Symbol.asyncIterator](): AsyncIterator<Buffer> {
+    return { next: () => this.readline().then(lineResult) };
+  }
+
+  [inspect.custom](): string {
+    const parts = [`${this.end - this.start} bytes`];
+    if (this.eof) parts.push("eof");
+    if (this.limit !== DEFAULT_LIMIT) parts.push(`limit=${this.limit}`);
+    if (this.waiter !== null) parts.push(`waiter=${this.waitingOp}()`);
+    if (this.error !== null) parts.push(`exception=${inspect(this.error.value, { depth: 0 })}`);
+    if (this.paused) parts.push("paused");
+    return `<StreamReader ${parts.join(" ")}>`;
+  }
+
+  // ---- internals ----
+
+  /**
+   * Runs `step` now; if it needs more data, parks until `feedData`/`feedEof` make it able to
+   * complete. Every read is a library await, even one the buffer satisfies at once: a cancellation
+   * pending for the task (or an aborted signal) is delivered first, as at any primitive's door.
+   */
+  private attempt(op: string, options: WaitOptions | undefined, step: Step): Promise<Buffer> {
+    let signal: AbortSignal | undefined;
+    let result: Buffer | typeof NEED;
+    const ctx = runningTask();
+    try {
+      signal = checkSignal(`StreamReader.${op}()`, options);
+      const refused = refusal(ctx, signal);
+      if (refused !== PROCEED) throw refused as Error;
+      result = step();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (result !== NEED) return Promise.resolve(result);
+    if (this.waiter !== null) {
+      return Promise.reject(new Error(`StreamReader.${op}() called while another task is already waiting for incoming data (in ${this.waitingOp}())`));
+    }
+    // A read that needs more data than is buffered must get it: never wait on a paused source.
+    if (this.paused) this.resumeSource();
+    const node = new ReadWait(this, kindFor(op));
+    this.waiter = node;
+    this.waitingOp = op;
+    this.waitingStep = step;
+    return node.park<Buffer>(null, ctx, signal);
+  }
+
+  /** @internal The waiting read ends: returns its step. */
+  _release(): Step {
+    const step = this.waitingStep as Step;
+    this.waiter = null;
+    this.waitingStep = null;
+    return step;
+  }
+
+  /** Whether the waiting read's step would complete (or throw) now; takes nothing. */
+  private probe(): boolean {
+    const step = this.waitingStep;
+    if (step === null) return false;
+    this.peeking = true;
+    try {
+      return step() !== NEED;
+    } catch {
+      return true; // it would throw: wake it so that it does, in its own step
+    } finally {
+      this.peeking = false;
+    }
+  }
+
+  /** One look for a separator (asyncio's readuntil loop body); `line`: readline's handling of EOF and overruns. */
+  private untilAttempt(seps: Buffer[], state: { offset: number }, line: boolean): Buffer | typeof NEED {
+    if (this.error !== null) throw this.error.value;
+    const buflen = this.end - this.start;
+    if (buflen - state.offset >= (seps[seps.length - 1] as Buffer).length) {
+      let at = -1;
+      let length = 0;
+      for (const sep of seps) {
+        const i = this.buf.indexOf(sep, this.start + state.offset);
+        // The buffer may hold stale bytes past `end`: a match must end within it.
+        if (i !== -1 && i + sep.length <= this.end && (at === -1 || i < at)) {
+          at = i;
+          length = sep.length;
+        }
+      }
+      if (at !== -1) {
+        at -= this.start;
+        if (at > this.limit) {
+          if (line) this.take(at + length);
+          throw new LimitOverrunError("Separator is found, but chunk is longer than limit", at);
+        }
+        return this.take(at + length);
+      }
+      state.offset = Math.max(0, buflen + 1 - (seps[0] as Buffer).length);
+      if (state.offset > this.limit) {
+        const consumed = state.offset;
+        if (line) this.take(buflen);
+        throw new LimitOverrunError("Separator is not found, and chunk exceed the limit", consumed);
+      }
+    }
+    if (this.eof) {
+      if (line) return this.take(buflen);
+      throw new IncompleteReadError(this.take(buflen), null);
+    }
+    return NEED;
+  }
+
+  /** Removes and returns the first `n` buffered bytes (a view: the memory is never rewritten). */
+  private take(n: number): Buffer {
+    if (n === 0 || this.peeking) return EMPTY;
+    const out = this.buf.subarray(this.start, this.start + n);
+    this.start += n;
+    if (this.start === this.end) {
+      this.buf = EMPTY;
+      this.start = this.end = 0;
+    }
+    if (this.paused && this.end - this.start <= this.limit) this.resumeSource();
+    return out;
+  }
+
+  private resumeSource(): void {
+    this.paused = false;
+    this._source?.resume();
+  }
+
+  private wakeWaiter(): void {
+    const waiter = this.waiter;
+    if (waiter !== null && waiter._state === WAITING && this.probe()) waiter.wake();
+  }
+}

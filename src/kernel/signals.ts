@@ -1,0 +1,66 @@
+/**
+ * Unix signal handlers that run on the loop (asyncio's `loop.add_signal_handler`): the callback is
+ * scheduled with `callSoon` when the signal arrives, so it runs in order with the loop's other
+ * callbacks, outside any task. While a handler is set, the signal's default action (e.g. exit on
+ * SIGINT) is replaced, as in asyncio. One handler per signal per loop; setting another replaces it.
+ * The handlers are removed when `run()` (or the Runner) closes the loop.
+ */
+import { constants } from "node:os";
+import { isMainThread } from "node:worker_threads";
+import type { Loop } from "./loop.js";
+import { checkFunction, describe } from "./validate.js";
+
+/** A signal given by name ("SIGTERM") or number (15). */
+export type SignalName = NodeJS.Signals | number;
+
+/** Checks a signal argument and returns its name. */
+export function checkSignalName(where: string, sig: unknown): NodeJS.Signals {
+  const signals = constants.signals as Record<string, number>;
+  if (typeof sig === "string" && Object.hasOwn(signals, sig)) return sig as NodeJS.Signals;
+  if (typeof sig === "number") {
+    for (const [name, num] of Object.entries(signals)) if (num === sig) return name as NodeJS.Signals;
+  }
+  throw new RangeError(`${where} expects a signal name such as "SIGTERM" or a signal number: received ${describe(sig)}`);
+}
+
+const installed = new WeakMap<Loop, Map<NodeJS.Signals, () => void>>();
+
+/** @internal `loop.addSignalHandler()`. */
+export function addSignalHandler(loop: Loop, sig: unknown, callback: unknown, args: readonly unknown[]): void {
+  const name = checkSignalName("addSignalHandler()", sig);
+  if (name === "SIGKILL" || name === "SIGSTOP") throw new RangeError(`addSignalHandler(): ${name} cannot be caught`);
+  checkFunction("addSignalHandler()", callback);
+  if (!isMainThread) throw new Error("addSignalHandler() works only in the main thread (signals are delivered there)");
+  if (loop._closing) throw new Error("addSignalHandler(): the loop is closing");
+  let handlers = installed.get(loop);
+  if (handlers === undefined) {
+    handlers = new Map();
+    installed.set(loop, handlers);
+    loop._closeHooks.push(() => removeAll(loop));
+  }
+  removeSignalHandler(loop, name);
+  const fn = callback as (...a: unknown[]) => unknown;
+  const listener = (): void => {
+    loop.callSoon(fn, ...args);
+  };
+  handlers.set(name, listener);
+  process.on(name, listener);
+}
+
+/** @internal `loop.removeSignalHandler()`: whether a handler was set. */
+export function removeSignalHandler(loop: Loop, sig: unknown): boolean {
+  const name = checkSignalName("removeSignalHandler()", sig);
+  const handlers = installed.get(loop);
+  const listener = handlers?.get(name);
+  if (handlers === undefined || listener === undefined) return false;
+  handlers.delete(name);
+  process.off(name, listener);
+  return true;
+}
+
+function removeAll(loop: Loop): void {
+  const handlers = installed.get(loop);
+  if (handlers === undefined) return;
+  for (const [name, listener] of handlers) process.off(name, listener);
+  handlers.clear();
+}

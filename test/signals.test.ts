@@ -1,0 +1,85 @@
+// loop.addSignalHandler / removeSignalHandler (asyncio's add_signal_handler): real signals sent to
+// this process; the callbacks run on the loop, outside any task, with their arguments.
+import { strict as assert } from "node:assert";
+import { CancelledError, createTask, currentTask, Event, getRunningLoop, run, sleep, timeout } from "../src/index.js";
+import { describe, it } from "./helpers.js";
+
+const T = { timeout: 10_000 };
+
+describe("loop.addSignalHandler", T, () => {
+  it("loop.addSignalHandler runs the callback on the loop with its arguments, outside any task", () =>
+    run(async () => {
+      const loop = getRunningLoop();
+      const got = new Event();
+      const seen: unknown[] = [];
+      loop.addSignalHandler(
+        "SIGHUP",
+        (a: number, b: string) => {
+          seen.push(a, b, currentTask());
+          got.set();
+        },
+        1,
+        "two",
+      );
+      process.kill(process.pid, "SIGHUP");
+      await timeout(5, () => got.wait());
+      assert.deepEqual(seen, [1, "two", null]);
+      assert.equal(loop.removeSignalHandler("SIGHUP"), true);
+      assert.equal(loop.removeSignalHandler("SIGHUP"), false);
+    }));
+
+  it("loop.addSignalHandler replaces the loop's previous handler for the signal and accepts numbers", () =>
+    run(async () => {
+      const loop = getRunningLoop();
+      const before = process.listenerCount("SIGHUP");
+      const calls: string[] = [];
+      const got = new Event();
+      loop.addSignalHandler("SIGHUP", () => calls.push("first"));
+      loop.addSignalHandler(1, () => {
+        calls.push("second");
+        got.set();
+      }); // 1 is SIGHUP
+      assert.equal(process.listenerCount("SIGHUP"), before + 1);
+      process.kill(process.pid, "SIGHUP");
+      await timeout(5, () => got.wait());
+      await sleep(0.01);
+      assert.deepEqual(calls, ["second"]);
+      loop.removeSignalHandler("SIGHUP");
+      assert.equal(process.listenerCount("SIGHUP"), before);
+    }));
+
+  it("a signal handler can cancel the main task (what run() does for SIGINT)", async () => {
+    await assert.rejects(
+      run(async () => {
+        const main = currentTask();
+        getRunningLoop().addSignalHandler("SIGHUP", () => main?.cancel("SIGHUP"));
+        void createTask(async () => {
+          await sleep(0.01);
+          process.kill(process.pid, "SIGHUP");
+        });
+        await sleep(10);
+      }),
+      CancelledError,
+    );
+  });
+
+  it("run() removes the loop's signal handlers when it ends", async () => {
+    const before = process.listenerCount("SIGHUP");
+    await run(() => {
+      getRunningLoop().addSignalHandler("SIGHUP", () => undefined);
+      assert.equal(process.listenerCount("SIGHUP"), before + 1);
+    });
+    assert.equal(process.listenerCount("SIGHUP"), before);
+  });
+
+  it("loop.addSignalHandler rejects unknown and uncatchable signals and non-functions", () =>
+    run(() => {
+      const loop = getRunningLoop();
+      assert.throws(() => loop.addSignalHandler("SIGNOPE" as NodeJS.Signals, () => undefined), RangeError);
+      assert.throws(() => loop.addSignalHandler(9999, () => undefined), RangeError);
+      assert.throws(() => loop.addSignalHandler("SIGKILL", () => undefined), /cannot be caught/);
+      assert.throws(() => loop.addSignalHandler("SIGSTOP", () => undefined), RangeError);
+      assert.throws(() => loop.addSignalHandler("SIGHUP", "cb" as unknown as () => void), TypeError);
+      assert.throws(() => loop.removeSignalHandler("SIGNOPE" as NodeJS.Signals), RangeError);
+    }));
+});
