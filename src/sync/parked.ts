@@ -331,7 +331,8 @@ export class Parked<V = unknown> extends QueueNode implements HeldWait {
     }
     settling = null;
     // A Future or Task handed over (a queue item, a sleep's value) arrives as itself, as in asyncio.
-    resolveOpaque(this._resolve, result);
+    if (typeof result === "object" && result !== null) resolveOpaque(this._resolve, result);
+    else this._resolve(result);
   }
 
   /** Cuts the wait's links to its signal, to the context holding it, and to `parkedFor`: it has ended. */
