@@ -4,8 +4,11 @@
  * hash and grow on every spawn). Iteration order is creation order.
  */
 export interface Linked {
+  /** @internal */
   _prevTask: Linked | null;
+  /** @internal */
   _nextTask: Linked | null;
+  /** @internal */
   _listed: boolean;
 }
 
