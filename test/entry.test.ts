@@ -17,7 +17,7 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 function entryFileOfChild(): Promise<string> {
   const code = `import { processSetup } from "./src/executors/entry.ts"; console.log(processSetup().file);`;
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], { cwd: root, timeout: 20_000 }, (error, stdout) => {
+    execFile(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], { cwd: root, timeout: 20_000 }, (error: Error | null, stdout) => {
       if (error !== null) reject(error);
       else resolve(stdout.trim());
     });
