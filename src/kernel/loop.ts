@@ -133,7 +133,7 @@ export class Loop implements ClockHost {
   constructor(options: LoopOptions = {}) {
     this._clock = options.clock ?? new RealClock();
     this._debug = options.debug ?? isDebugFromEnv();
-    if (this._debug) debugEnabled(true);
+    if (this._debug) debugEnabled(true, this);
     this._clock.attach?.(this);
   }
 
@@ -249,7 +249,7 @@ export class Loop implements ClockHost {
   /** Debug mode: slow synchronous stretches reported with the task's name, creation stacks recorded. */
   setDebug(enabled: boolean): void {
     const on = Boolean(enabled);
-    if (on !== this._debug) debugEnabled(on);
+    if (on !== this._debug) debugEnabled(on, this);
     this._debug = on;
   }
 
