@@ -10,6 +10,7 @@ import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 
 import { processSetup } from "../src/executors/entry.js";
+import { SPAWNS_NODE, unsupportedOn } from "./helpers.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
@@ -35,7 +36,7 @@ describe("processSetup from source", { timeout: 60_000 }, () => {
     if (process.getuid !== undefined) assert.equal(statSync(dir).uid, process.getuid());
   });
 
-  it("processSetup uses a new unpredictable directory in each process and removes it at exit", async () => {
+  it("processSetup uses a new unpredictable directory in each process and removes it at exit", { skip: unsupportedOn({ bun: SPAWNS_NODE, deno: SPAWNS_NODE }) }, async () => {
     const [a, b] = await Promise.all([entryFileOfChild(), entryFileOfChild()]);
     assert.notEqual(dirname(a), dirname(b), "two processes must not share (or be able to guess) the entry's location");
     assert.match(basename(dirname(a)), /^asyncio-ts-[A-Za-z0-9]{6}$/);
