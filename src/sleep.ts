@@ -23,7 +23,7 @@ class SleepWait extends Parked<unknown> {
   constructor(
     value: unknown,
     readonly deadline: number,
-    readonly loop: Loop,
+    loop: Loop,
   ) {
     super(loop, SLEEP);
     this._value = value;
@@ -37,7 +37,7 @@ class SleepWait extends Parked<unknown> {
   override describe(): string {
     if (this.deadline === Infinity) return "sleep(forever)";
     if (this.deadline === 0) return "sleep(0)";
-    const left = Math.max(0, this.deadline - this.loop.time());
+    const left = Math.max(0, this.deadline - (this.host as Loop).time());
     return `sleep (${left.toFixed(3)}s left)`;
   }
 }

@@ -13,7 +13,7 @@ import { inspect } from "node:util";
 import { cancellationOf, ExceptionGroup, InvalidStateError, TimeoutError } from "./errors.js";
 import { currentLoop } from "./kernel/context.js";
 import type { Handle } from "./kernel/handle.js";
-import { CancelScope, currentContext, type CancelContext } from "./kernel/scope.js";
+import { CancelScope, currentContext, pendingOnChain, type CancelContext } from "./kernel/scope.js";
 import { checkFunction, checkTimeout, checkWhen } from "./kernel/validate.js";
 
 type State = "created" | "active" | "expiring" | "expired" | "finished";
@@ -84,7 +84,10 @@ export class Timeout {
     if (this.state !== "created") throw new InvalidStateError("Timeout has already been entered");
     this.state = "active";
     const scope = (this.scope = new CancelScope(ctx));
-    this.cancellingOnEntry = ctx._task.cancelling();
+    // A cancel of the task that is still undelivered (its code ran, or awaited a foreign promise)
+    // lands inside the scope, but it is not the scope's: count it as newer than the entry, so
+    // that an expiry meanwhile does not turn it into this scope's TimeoutError.
+    this.cancellingOnEntry = ctx._task.cancelling() - (pendingOnChain(ctx) ? 1 : 0);
     this.schedule(this.deadline);
     return scope;
   }

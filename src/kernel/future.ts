@@ -45,6 +45,18 @@ function captureResolvers(resolve: (value: never) => void, reject: (reason: unkn
   capturedReject = reject;
 }
 
+/** A library listener that is an object: told by a method call, so it needs no closure. */
+export interface FutureObserver {
+  _onFutureDone(): void;
+}
+
+type Listener = ((future: never) => void) | FutureObserver;
+
+function notify(listener: Listener, future: unknown): void {
+  if (typeof listener === "function") listener(future as never);
+  else listener._onFutureDone();
+}
+
 interface DoneCall {
   cb: (future: unknown) => void;
   fut: unknown;
@@ -72,9 +84,13 @@ export class Future<T = unknown> implements PromiseLike<T>, Waiter {
   // Stored callbacks are typed without T (`never` parameters) so that Future<T> stays covariant in T:
   // a Task<string> is a Task<unknown>.
   private declare callbacks: Array<(future: never) => void> | undefined;
-  /** @internal Library listeners run synchronously on completion: one inline slot, then an array. */
-  private listener: ((future: never) => void) | null = null;
-  private declare listeners: Array<(future: never) => void> | undefined;
+  /**
+   * @internal Library listeners run synchronously on completion: one inline slot, then an array.
+   * A listener is a function, or an object told through `_onFutureDone()` (a task's await: no
+   * closure per await).
+   */
+  private listener: Listener | null = null;
+  private declare listeners: Listener[] | undefined;
   private promise: Promise<T> | null = null;
   private resolvePromise: ((value: never) => void) | null = null;
   private rejectPromise: ((reason: unknown) => void) | null = null;
@@ -196,15 +212,16 @@ export class Future<T = unknown> implements PromiseLike<T>, Waiter {
         // What the task awaits now: its cancellation cancels this future, and the task resumes
         // through the one settle step every library wait uses (src/sync/parked.ts).
         const pending = takePendingCancel(ctx);
+        const wait = new FutureWait(this, onfulfilled as never, onrejected);
         if (pending !== null) {
           // A cancellation the task could not receive yet is delivered here, the way asyncio's
           // Task.__step does it: by cancelling the future now awaited, so an awaited task is
           // cancelled too and this await ends once it has unwound (bpo-34872).
-          if (!this.cancel(pending.message === "" ? undefined : pending.message)) {
-            return Promise.reject(pending).then(onfulfilled, onrejected);
-          }
+          const message = pending.message === "" ? undefined : pending.message;
+          if (!this.cancel(message)) return Promise.reject(pending).then(onfulfilled, onrejected);
+          wait._passedOn(message);
         }
-        return new FutureWait(this, onfulfilled as never, onrejected).start<R1 | R2>(ctx);
+        return wait.start<R1 | R2>(ctx);
       }
     }
     return this.getPromise().then(onfulfilled, onrejected);
@@ -245,8 +262,8 @@ export class Future<T = unknown> implements PromiseLike<T>, Waiter {
   }
 
   /** @internal Adds a listener run synchronously at completion (or now, if done). */
-  _addListener(listener: (future: Future<T>) => void): void {
-    if (this._state !== PENDING) listener(this);
+  _addListener(listener: ((future: Future<T>) => void) | FutureObserver): void {
+    if (this._state !== PENDING) notify(listener, this);
     else if (this.listener === null) this.listener = listener;
     else (this.listeners ??= []).push(listener);
   }
@@ -338,12 +355,12 @@ export class Future<T = unknown> implements PromiseLike<T>, Waiter {
     const listener = this.listener;
     if (listener !== null) {
       this.listener = null;
-      listener(this as never);
+      notify(listener, this);
     }
     const listeners = this.listeners;
     if (listeners !== undefined) {
       this.listeners = undefined;
-      for (const l of listeners) l(this as never);
+      for (const l of listeners) notify(l, this);
     }
     const callbacks = this.callbacks;
     if (callbacks !== undefined) {

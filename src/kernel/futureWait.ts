@@ -5,15 +5,18 @@
  * turn), and a cancel that lands after the future completed but before the task resumed makes the
  * await throw CancelledError; the future keeps its outcome.
  */
+import { CancelledError } from "../errors.js";
 import { Parked, WAITING, type ParkKind } from "../sync/parked.js";
 import type { CancelContext } from "./scope.js";
 
 /** The part of Future this wait uses (a structural type: no import cycle with future.ts). */
 export interface Awaitable {
   cancel(message?: string): boolean;
-  _addListener(listener: () => void): void;
+  _addListener(listener: { _onFutureDone(): void }): void;
   /** The outcome, as `result()` gives it (throws the exception or the CancelledError). */
   _outcome(): unknown;
+  /** A task that finished with its result although a cancel reached it in its last step. */
+  readonly _cancelWithdrawn?: boolean | undefined;
   describe(): string;
 }
 
@@ -22,7 +25,12 @@ type OnRejected = ((reason: unknown) => unknown) | null | undefined;
 
 function consumeOutcome(node: Parked<unknown>): unknown {
   const wait = node as FutureWait;
-  const late = !wait.settle();
+  let late = !wait.settle();
+  if (!late && wait._error !== undefined && wait.host._cancelWithdrawn === true) {
+    // This wait passed its task's cancel on to the awaited task, which withdrew it (it had already
+    // returned, in asyncio's order): the cancel belongs to the awaiting task, at this await.
+    late = true;
+  }
   // Settled and delivered as a native `then` would: the handler's return value (or throw) is the
   // outcome of the promise `then()` returned.
   let value: unknown;
@@ -40,10 +48,6 @@ function consumeOutcome(node: Parked<unknown>): unknown {
 
 const AWAIT: ParkKind<unknown> = { op: "await", consume: consumeOutcome };
 
-function wakeWaits(this: FutureWait): void {
-  if (this._state === WAITING) this.wake();
-}
-
 export class FutureWait extends Parked<unknown> {
   declare readonly host: Awaitable;
 
@@ -58,14 +62,26 @@ export class FutureWait extends Parked<unknown> {
   /** Starts the wait in `ctx`; returns the promise `then()` hands back. */
   start<R>(ctx: CancelContext): Promise<R> {
     const promise = this.park<R>(null, ctx, undefined);
-    this.host._addListener(wakeWaits.bind(this));
+    this.host._addListener(this);
     return promise;
+  }
+
+  /** The future completed: its outcome is this wait's grant. */
+  _onFutureDone(): void {
+    if (this._state === WAITING) this.wake();
   }
 
   /** Cancelling the wait cancels the future, as asyncio cancels `_fut_waiter`; a done future's outcome arrived too late. */
   override cancel(message?: string): boolean {
-    if (this._state === WAITING) return this.host.cancel(message);
-    return super.cancel(message);
+    if (this._state !== WAITING) return super.cancel(message);
+    if (!this.host.cancel(message)) return false;
+    this._error = new CancelledError(message); // passed on: see consumeOutcome
+    return true;
+  }
+
+  /** The awaiting task's pending cancel was delivered by cancelling the awaited future (Future.then). */
+  _passedOn(message: string | undefined): void {
+    this._error = new CancelledError(message);
   }
 
   override describe(): string {

@@ -14,6 +14,8 @@ import { Handle, TimerHandle } from "./handle.js";
 import { TimerHeap } from "./heap.js";
 import { debugEnabled, markBatchTimed, reportSlow } from "../debug/slowCallbacks.js";
 import { Task, taskStartedBy, type TaskOptions } from "./task.js";
+import { batchEnded, batchStarted } from "./batch.js";
+import { nextWaitSeq } from "./scope.js";
 import { TaskList } from "./taskList.js";
 import { checkDelay, checkFunction, checkWhen } from "./validate.js";
 import type { Executor, Work } from "../executors/pool.js";
@@ -96,8 +98,11 @@ export class Loop implements ClockHost {
   /** @internal Pending tasks, in creation order. */ readonly _tasks = new TaskList<Task<unknown>>();
   /** @internal */ _exceptionHandler: ExceptionHandler | null = null;
   /** @internal */ _closing = false;
-  /** @internal Counts the loop's batches: a task resumed in this one is still in the step it resumed for (see Task.cancel). */
-  _epoch = 0;
+  /**
+   * @internal The wait stamp (scope.ts) taken when the current batch began: a task whose
+   * `_stepSeq` is not below it resumed in this batch, so it is still in that step (Task.cancel).
+   */
+  _batchSeq = 0;
   /** @internal Called when run() finishes with this loop (default executor shutdown, reports). */
   readonly _closeHooks: Array<() => Promise<void> | void> = [];
 
@@ -316,10 +321,11 @@ export class Loop implements ClockHost {
 
   /** @internal Runs the callbacks that were ready when the batch began. */
   _runReady(): void {
-    this._epoch++;
+    this._batchSeq = nextWaitSeq();
     const batch = this.beginBatch();
     const previous = enterCallbacks(this);
     const n = batch.length;
+    batchStarted();
     if (this._debug) this.runTimed(batch, n);
     else {
       for (let i = 0; i < n; i += 2) {
@@ -331,6 +337,7 @@ export class Loop implements ClockHost {
       }
     }
     enterCallbacks(previous);
+    batchEnded();
     this.endBatch(batch);
   }
 

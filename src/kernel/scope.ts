@@ -200,6 +200,12 @@ export function takePendingCancel(ctx: CancelContext | undefined): CancelledErro
   return error;
 }
 
+/** Whether a cancellation not yet delivered is recorded on `ctx` or a context around it. */
+export function pendingOnChain(ctx: CancelContext): boolean {
+  for (let c: CancelContext | null = ctx; c !== null; c = c._outer) if (c._mustCancel) return true;
+  return false;
+}
+
 /** The signal of `ctx`: aborts when it, or a context around it, is cancelled. */
 export function signalOf(ctx: CancelContext): AbortSignal {
   let controller = ctx._controller;

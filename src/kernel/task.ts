@@ -56,7 +56,6 @@ export function taskStartedBy(callback: unknown, arg: unknown): Task<unknown> | 
 // storage.getStore() there is this task: no closure and no async wrapper per task.
 function startBody(task: Task<unknown>): void {
   task._stepSeq = lastWaitSeq();
-  task._resumeEpoch = task._loop._epoch;
   const fn = task._fn as () => unknown;
   task._fn = null;
   let result: unknown;
@@ -114,15 +113,18 @@ export class Task<T = unknown> extends Future<T> implements Linked, CancelContex
   /** @internal */ _mustCancel = false;
   /** @internal */ declare _pendingCancelMessage: string | undefined;
   /** @internal */ _numCancelsRequested = 0;
-  /** @internal The wait stamp when the task last resumed from a library wait or started (see scope.ts). */
+  /**
+   * @internal The wait stamp when the task last resumed from a library wait or started (see
+   * scope.ts); compared with the loop's `_batchSeq`, it also tells whether that was in this batch.
+   */
   _stepSeq = 0;
-  /** @internal The loop batch in which the task last resumed from a library wait or started. */
-  _resumeEpoch = -1;
   /**
    * @internal The pending cancellation came from elsewhere while the task was still in the step
    * it had just resumed for: if that step returns, the task keeps its result (see `_succeed`).
    */
   declare _softCancel: boolean | undefined;
+  /** @internal Set when a soft cancel was withdrawn because the step returned (see `_succeed`). */
+  declare _cancelWithdrawn: boolean | undefined;
   /** @internal What the task awaits now (asyncio's `_fut_waiter`), outside any scope. */
   _waiter: Waiter | null = null;
   /** @internal Other library awaits in flight at once (e.g. inside Promise.all). */
@@ -194,7 +196,8 @@ export class Task<T = unknown> extends Future<T> implements Linked, CancelContex
     if (cancelWaits(this, message)) return true;
     this._mustCancel = true;
     this._pendingCancelMessage = message;
-    const soft = this._resumeEpoch === this._loop._epoch && currentContextTask() !== this;
+    // Resumed (or started) since the current loop batch began: still in that step.
+    const soft = this._stepSeq >= this._loop._batchSeq && currentContextTask() !== this;
     if (soft || this._softCancel !== undefined) this._softCancel = soft;
     return true;
   }
@@ -310,8 +313,11 @@ export class Task<T = unknown> extends Future<T> implements Linked, CancelContex
       if (this._softCancel === true) {
         // Cancelled from elsewhere while still in the step it had resumed for, and that step
         // returned: asyncio runs a step atomically, so there the task would have finished first
-        // and cancel() found it done. It keeps its result; the request is withdrawn.
+        // and cancel() found it done. It keeps its result; the request is withdrawn, and a
+        // task that awaits it and passed its own cancel on through it gets that cancel back
+        // (see FutureWait: asyncio's parent would have found this task done).
         this._numCancelsRequested--;
+        this._cancelWithdrawn = true;
       } else {
         this._finishCancelled(new CancelledError(this._pendingCancelMessage));
         return;

@@ -31,6 +31,7 @@ import { inspect } from "node:util";
 import { cancellationOf, CancelledError } from "../errors.js";
 import { resolveOpaque } from "../kernel/opaque.js";
 import { endWait, holdWait, lastWaitSeq, nextWaitSeq, takePendingCancel, type CancelContext, type HeldWait } from "../kernel/scope.js";
+import { inBatch, setBatchEndHook } from "../kernel/batch.js";
 import { linkSignal } from "../kernel/waiting.js";
 import { QueueNode, type WaiterQueue } from "./waiterQueue.js";
 
@@ -66,7 +67,7 @@ function capture(resolve: (value: never) => void, reject: (reason: unknown) => v
 let lastPromise: Promise<unknown> | null = null;
 let lastParked: Parked<unknown> | null = null;
 
-function remember(promise: Promise<unknown>, node: Parked<unknown>): void {
+function remember(promise: Promise<unknown> | null, node: Parked<unknown> | null): void {
   lastPromise = promise;
   lastParked = node;
 }
@@ -127,10 +128,7 @@ function settleWoken(): void {
         void RESOLVED.then(settleWoken);
         return;
       }
-      if (resumed !== task) {
-        task._stepSeq = lastWaitSeq();
-        task._resumeEpoch = task._loop._epoch;
-      }
+      if (resumed !== task) task._stepSeq = lastWaitSeq();
       resumed = task;
     }
     settleHead = node._next as Parked<unknown> | null;
@@ -147,9 +145,20 @@ function queueForSettling(node: Parked<unknown>): void {
   settleTail = node;
   if (!settleScheduled) {
     settleScheduled = true;
-    void RESOLVED.then(settleWoken);
+    // Woken by a loop callback: the loop settles at the end of its batch (no microtask needed).
+    if (!inBatch()) void RESOLVED.then(settleWoken);
+    else settleAtBatchEnd = true;
   }
 }
+
+/** Set when the settle pass waits for the end of the running loop batch. */
+let settleAtBatchEnd = false;
+
+setBatchEndHook(() => {
+  if (!settleAtBatchEnd) return;
+  settleAtBatchEnd = false;
+  settleWoken();
+});
 
 export class Parked<V = unknown> extends QueueNode implements HeldWait {
   /** @internal */ _state: ParkedState = WAITING;
@@ -308,7 +317,7 @@ export class Parked<V = unknown> extends QueueNode implements HeldWait {
     resolveOpaque(this._resolve, result);
   }
 
-  /** Cuts the wait's links to its signal and to the context holding it: it has ended. */
+  /** Cuts the wait's links to its signal, to the context holding it, and to `parkedFor`: it has ended. */
   private detach(): void {
     const unlink = this._unlink;
     if (unlink !== null) {
@@ -316,6 +325,7 @@ export class Parked<V = unknown> extends QueueNode implements HeldWait {
       unlink();
     }
     endWait(this);
+    if (lastParked === (this as Parked<unknown>)) remember(null, null);
   }
 
   /**
