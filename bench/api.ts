@@ -55,6 +55,7 @@ export interface AsyncioApi {
   ThreadPoolExecutor: new (options?: { maxWorkers?: number }) => ExecutorLike;
   ProcessPoolExecutor: new (options?: { maxWorkers?: number }) => ExecutorLike;
   fromModule(url: string | URL, exportName?: string): unknown;
+  mapConcurrent<T, R>(source: Iterable<T>, fn: (item: T) => Promise<R>, options: { concurrency: number; ordered?: boolean }): AsyncIterable<R>;
 }
 
 /** Thrown by `need()`; the child reports it as "n/a (not exported)". */

@@ -1,6 +1,7 @@
 // The tour's examples, in the order of the seed article's sections.
 import asCompleted from "./as-completed.js";
 import contextManager from "./context-manager.js";
+import crawler from "./crawler.js";
 import eventCondition from "./event-condition.js";
 import eventLoop from "./event-loop.js";
 import executors from "./executors.js";
@@ -28,4 +29,5 @@ export const examples: readonly Example[] = [
   executors,
   contextManager,
   mistakes,
+  crawler,
 ];

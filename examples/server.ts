@@ -8,6 +8,10 @@
  * - `GET /status/N`  responds with status N.
  * - `GET /json`      a fixed JSON document.
  * - `GET /stats`     `{ inFlight, maxInFlight, served, aborted }` since the last `POST /stats/reset`.
+ * - `GET /crawl/N?mirror=ORIGIN`  page N of an endless site for the crawler example, after 0.1 s:
+ *                    HTML linking to pages 2N+1 (here) and 2N+2 (on the mirror server, which links
+ *                    back here). Every page whose number ends in 4 or 9 answers 503 to its first
+ *                    request, as a flaky server does.
  *
  * `speed` makes delays shorter in real time (the tests run the tour at a few times speed): a
  * `/delay/1` then takes `1 / speed` seconds.
@@ -56,6 +60,40 @@ export async function startServer(options: ServerOptions = {}): Promise<TourServ
     res.end(text);
   };
 
+  const crawlHits = new Map<number, number>();
+  const crawlPage = (req: IncomingMessage, res: ServerResponse, url: URL, param: string): void => {
+    const page = Number(param);
+    if (!Number.isInteger(page) || page < 0) {
+      sendJson(res, 400, { error: `page must be an integer ≥ 0: received ${param}` });
+      return;
+    }
+    const hits = (crawlHits.get(page) ?? 0) + 1;
+    crawlHits.set(page, hits);
+    stats.inFlight++;
+    stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
+    const self = `http://${req.headers.host ?? "127.0.0.1"}`;
+    const mirror = url.searchParams.get("mirror");
+    const timer = setTimeout(() => {
+      if (page % 5 === 4 && hits === 1) {
+        sendJson(res, 503, { error: "busy, try again" });
+        return;
+      }
+      const here = `/crawl/${2 * page + 1}${mirror !== null ? `?mirror=${encodeURIComponent(mirror)}` : ""}`;
+      const there = mirror !== null ? `${mirror}/crawl/${2 * page + 2}?mirror=${encodeURIComponent(self)}` : `/crawl/${2 * page + 2}`;
+      const html = `<html><title>page ${page}</title><body><a href="${here}">next</a> <a href="${there}">elsewhere</a></body></html>`;
+      res.writeHead(200, { "content-type": "text/html", "content-length": Buffer.byteLength(html) });
+      res.end(html);
+    }, 100 / speed);
+    res.on("close", () => {
+      stats.inFlight--;
+      if (res.writableFinished) stats.served++;
+      else {
+        clearTimeout(timer);
+        stats.aborted++;
+      }
+    });
+  };
+
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? "/", "http://localhost");
     const args = Object.fromEntries(url.searchParams);
@@ -94,6 +132,10 @@ export async function startServer(options: ServerOptions = {}): Promise<TourServ
         return;
       }
       sendJson(res, status, { status });
+      return;
+    }
+    if (route === "crawl" && param !== undefined) {
+      crawlPage(req, res, url, param);
       return;
     }
     if (route === "json") {

@@ -3,6 +3,7 @@ import { currentLoop } from "./kernel/context.js";
 import type { AwaitableLike } from "./kernel/ensureFuture.js";
 import type { Future } from "./kernel/future.js";
 import type { TimerHandle } from "./kernel/handle.js";
+import type { Loop } from "./kernel/loop.js";
 import { checkTimeout } from "./kernel/validate.js";
 import { toFutures } from "./wait.js";
 
@@ -65,26 +66,44 @@ class ClaimOnAwait<T> extends Promise<T> {
   }
 }
 
+/**
+ * The results in completion order, and the timeout. When the consumer breaks out of its iteration
+ * (`break` calls the iterator's `return()`) and nothing awaits a result, the timer is cancelled,
+ * so it does not keep the process alive for nobody. The deadline still holds: iterating again, or
+ * awaiting a promise handed out before, arms it again for what is left (asyncio's iterator can be
+ * resumed after a break), and a result that arrives past it counts as timed out.
+ */
 class CompletionOrder<T> {
   private readonly completed: Array<Completed<T>> = [];
   private readonly getters: Array<Future<Completed<T>>> = [];
   private readonly todo: Set<Future<T>>;
   private todoLeft: number;
   private timer: TimerHandle | null = null;
+  private readonly loop: Loop;
+  /** The timeout given, for the TimeoutError's message. */
+  private timeoutSeconds: number | null = null;
+  /** On the loop's clock; Infinity without a timeout. */
+  private readonly deadline: number;
   private readonly onCompletion = (f: Future<T>): void => {
     if (this.todo.size === 0) return; // the timeout came first
+    if (this.timer === null && this.deadline <= this.loop.time()) {
+      this.onTimeout(); // the timer was released at a break: the deadline came first all the same
+      return;
+    }
     this.todo.delete(f);
     this.push({ future: f });
-    if (this.todo.size === 0) this.timer?.cancel();
+    if (this.todo.size === 0) this.cancelTimer();
   };
+  private readonly timedOut = (): void => this.onTimeout();
 
   constructor(futures: Set<Future<T>>, timeout: number | null) {
     this.todo = futures;
     this.todoLeft = futures.size;
     for (const f of futures) f.addDoneCallback(this.onCompletion);
-    if (futures.size > 0 && timeout !== null) {
-      this.timer = currentLoop().callLater(timeout, () => this.onTimeout());
-    }
+    const loop = (this.loop = currentLoop());
+    this.deadline = timeout === null ? Infinity : loop.time() + timeout;
+    this.timeoutSeconds = timeout;
+    if (futures.size > 0 && timeout !== null) this.timer = loop.callLater(timeout, this.timedOut);
   }
 
   /** Claims one of the remaining results; false once all have been handed out. */
@@ -94,11 +113,17 @@ class CompletionOrder<T> {
     return true;
   }
 
+  /** The consumer broke out of its iteration: the timer goes, unless a result is awaited now. */
+  pause(): void {
+    if (this.getters.length === 0) this.cancelTimer();
+  }
+
   /** The next completed future (boxed), in completion order; TimeoutError once the deadline passed. */
   async next(): Promise<Completed<T>> {
+    if (this.timer === null && this.completed.length === 0) this.rearm();
     let item = this.completed.shift();
     if (item === undefined) {
-      const getter = currentLoop().createFuture<Completed<T>>();
+      const getter = this.loop.createFuture<Completed<T>>();
       this.getters.push(getter);
       try {
         item = await getter;
@@ -108,11 +133,26 @@ class CompletionOrder<T> {
         throw error;
       }
     }
-    if (item.future === null) throw new TimeoutError("asCompleted() timed out");
+    if (item.future === null) {
+      throw new TimeoutError(`asCompleted() timed out after ${String(this.timeoutSeconds)} s with ${this.todoLeft + 1} result(s) not yet in`);
+    }
     return item;
   }
 
+  /** A result is awaited after a break released the timer: it needs the deadline again. */
+  private rearm(): void {
+    if (this.timer !== null || this.todo.size === 0 || this.deadline === Infinity) return;
+    if (this.deadline <= this.loop.time()) this.onTimeout();
+    else this.timer = this.loop.callAt(this.deadline, this.timedOut);
+  }
+
+  private cancelTimer(): void {
+    this.timer?.cancel();
+    this.timer = null;
+  }
+
   private onTimeout(): void {
+    this.timer = null;
     for (const f of this.todo) {
       f.removeDoneCallback(this.onCompletion);
       this.push({ future: null });
@@ -151,6 +191,10 @@ export function asCompleted<T>(aws: Iterable<AwaitableLike<T>>, options: { timeo
       order.take()
         ? { done: false, value: new ClaimOnAwait(() => order.next().then((c) => (c.future as Future<T>).result())) }
         : { done: true, value: undefined },
+    return: (): IteratorResult<Promise<T>> => {
+      order.pause();
+      return { done: true, value: undefined };
+    },
     [Symbol.iterator]() {
       return this;
     },
@@ -158,6 +202,10 @@ export function asCompleted<T>(aws: Iterable<AwaitableLike<T>>, options: { timeo
   const async: AsyncIterableIterator<FinishedFuture<T>> = {
     next: async (): Promise<IteratorResult<FinishedFuture<T>>> =>
       order.take() ? { done: false, value: (await order.next()).future as Future<T> } : { done: true, value: undefined },
+    return: (): Promise<IteratorResult<Future<T>>> => {
+      order.pause();
+      return Promise.resolve({ done: true, value: undefined });
+    },
     [Symbol.asyncIterator]() {
       return this;
     },

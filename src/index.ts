@@ -9,6 +9,7 @@ export {
   CancelledError,
   ExceptionGroup,
   InvalidStateError,
+  KeyboardInterrupt,
   QueueEmpty,
   QueueFull,
   QueueShutDown,
@@ -35,3 +36,4 @@ export { sleep } from "./sleep.js";
 export * from "./sync/index.js";
 export * from "./queues/index.js";
 export { allTasks, createTask, currentSignal, currentTask, getEventLoop, getRunningLoop } from "./tasks.js";
+export * from "./toolkit/index.js";

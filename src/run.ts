@@ -1,4 +1,3 @@
-import { isMainThread } from "node:worker_threads";
 import type { Clock } from "./kernel/clock.js";
 import { storage } from "./kernel/context.js";
 import { PENDING } from "./kernel/future.js";
@@ -7,6 +6,7 @@ import type { Task } from "./kernel/task.js";
 import { reportLeftoverFailures } from "./kernel/unretrieved.js";
 import { userFrame } from "./debug/frames.js";
 import { watchRun } from "./debug/runWatch.js";
+import { keyboardInterrupt, watchSigint } from "./sigint.js";
 import { checkFunction } from "./kernel/validate.js";
 
 /**
@@ -62,7 +62,8 @@ export class Runner {
 
   /**
    * Runs `main` as a task to completion and settles with its outcome. SIGINT (Ctrl-C) while it
-   * runs cancels it; a second SIGINT ends the process as usual.
+   * runs cancels it; if main then ends cancelled, the promise rejects with `KeyboardInterrupt`
+   * (uncaught, it ends the process with exit code 130). A second SIGINT ends the process at once.
    *
    * @throws TypeError if `main` is not a function (e.g. `run(main())`).
    * @throws Error if the runner is closed, or if called from inside a running task (await the
@@ -76,16 +77,20 @@ export class Runner {
     }
     const loop = this.getLoop();
     const task = loop.createTask(main, { name: options?.name ?? "main" });
-    const removeSigint = installSigint(task);
+    const sigint = watchSigint(task);
     const unwatch = loop._debug ? watchRun(loop, task) : null;
     return whenDone(task as unknown as Task<unknown>).then(() => {
-      removeSigint();
+      sigint.remove();
       unwatch?.();
+      if (sigint.interrupted && task.cancelled()) throw keyboardInterrupt(task);
       return task.result();
     });
   }
 
-  /** Cancels and awaits every task left, runs the loop's close hooks, reports unretrieved failures. */
+  /**
+   * Cancels and awaits every task left, runs the loop's close hooks, reports unretrieved failures,
+   * then closes the loop: timers and callbacks still scheduled are dropped (see `Loop.isClosed()`).
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -95,6 +100,7 @@ export class Runner {
     await cancelAllTasks(loop);
     for (const hook of loop._closeHooks.splice(0)) await hook();
     reportLeftoverFailures(loop);
+    loop._close();
   }
 
   /** `await using runner = new Runner()`: `close()` at scope exit. */
@@ -131,25 +137,12 @@ function reportLeftovers(loop: Loop, tasks: Task<unknown>[]): void {
   }
 }
 
-function installSigint(task: Task<unknown>): () => void {
-  if (!isMainThread || process.listenerCount("SIGINT") > 0) return () => undefined;
-  let interrupted = false;
-  const onSigint = (): void => {
-    if (interrupted || task.done()) {
-      process.off("SIGINT", onSigint);
-      process.kill(process.pid, "SIGINT");
-      return;
-    }
-    interrupted = true;
-    task.cancel("interrupted by SIGINT");
-  };
-  process.on("SIGINT", onSigint);
-  return () => process.off("SIGINT", onSigint);
-}
-
 /**
  * Runs `main` as the root task of a new loop; when it settles, cancels and awaits every task
- * still pending, shuts the default executor down, and settles with `main`'s outcome.
+ * still pending, shuts the default executor down, closes the loop, and settles with `main`'s
+ * outcome. Ctrl-C (SIGINT) cancels `main`; if it ends cancelled, `run()` rejects with
+ * `KeyboardInterrupt`, which, left uncaught, ends the process with one line on stderr and exit
+ * code 130. A second Ctrl-C ends the process at once.
  *
  * @throws TypeError if `main` is not a function: write `run(main)`, not `run(main())`.
  * @example

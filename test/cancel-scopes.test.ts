@@ -5,6 +5,7 @@ import { strict as assert } from "node:assert";
 import { describe, test } from "node:test";
 
 import {
+  asCompleted,
   CancelledError,
   createTask,
   currentSignal,
@@ -218,6 +219,17 @@ describe("waitFor with a timeout of zero or less is the shortest possible wait",
 });
 
 describe("TimeoutError says what timed out", T, () => {
+  test("asCompleted names its timeout", () =>
+    vrun(async () => {
+      const slow = createTask(() => sleep(10));
+      const err = await (async () => {
+        for await (const f of asCompleted([slow], { timeout: 0.5 })) void f;
+      })().catch((e: unknown) => e);
+      assert.ok(err instanceof TimeoutError);
+      assert.match(err.message, /asCompleted\(\) timed out after 0\.5 s/);
+      slow.cancel();
+    }));
+
   test("timeout(delay) names the delay", () =>
     vrun(async () => {
       const err = await timeout(1.5, () => sleep(10)).catch((e: unknown) => e);

@@ -74,6 +74,7 @@ describe("examples (npm start)", () => {
       "executors",
       "context-manager",
       "mistakes",
+      "crawler",
     ]);
   });
 
@@ -168,6 +169,22 @@ describe("examples (npm start)", () => {
     const first = timing(out, /10 items/);
     assert.ok(first.seconds < first.sequential * 0.8, `${first.seconds} vs ${first.sequential}`);
     assertConcurrent(timing(out, /8 items/), 0.9);
+  });
+
+  it("crawler: retries 503s, keeps each host under its rate, stops at the deadline with nothing left open", { timeout: 60_000 }, async () => {
+    const out = await runExample("crawler", 4);
+    assertInOrder(out.lines, [
+      /^crawling http:\/\/127\.0\.0\.1:\d+ and http:\/\/127\.0\.0\.1:\d+/,
+      /^retrying after HTTP 503 for http:\/\/127\.0\.0\.1:\d+\/crawl\/4$/,
+      /^deadline: stopped after 4\.\ds with \d+ pages crawled/,
+      /^retried [1-9]\d* time\(s\) after a 503; in flight now: 0$/,
+      /^servers: 0 request\(s\) still open/,
+    ]);
+    const crawled = Number(/with (\d+) pages crawled/.exec(out.lines.join("\n"))?.[1]);
+    assert.ok(crawled >= 15, `crawled ${crawled} pages`);
+    const hosts = out.lines.filter((line) => /requests, at most \d+ in any 1 s window/.test(line));
+    assert.equal(hosts.length, 2, "two hosts, each with its own limiter");
+    for (const line of hosts) assert.ok(Number(/at most (\d+)/.exec(line)?.[1]) <= 7, line);
   });
 
   it("semaphore: 20 real requests, never more than 5 in flight, ~4 waves", async () => {

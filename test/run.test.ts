@@ -299,7 +299,7 @@ describe("run and SIGINT", () => {
     const exitCode = await exited;
     assert.equal(exitCode, 3, `stdout: ${out}\nstderr: ${err}`);
     const lines = out.trim().split("\n");
-    assert.deepEqual(lines, ["ready", "main caught CancelledError", "leftover finally", "run rejected CancelledError"]);
+    assert.deepEqual(lines, ["ready", "main caught CancelledError", "leftover finally", "run rejected KeyboardInterrupt"]);
   });
 
   test("run() leaves no SIGINT listener behind", async () => {

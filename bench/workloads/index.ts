@@ -1,6 +1,7 @@
 /** Every workload, in the order the suite runs and reports them. */
 import type { Workload } from "../harness.js";
 import { largeJobsWorkload, tinyJobsWorkload } from "./executors.js";
+import { mapWorkload } from "./map.js";
 import { memoryWorkload } from "./memory.js";
 import { queueWorkload } from "./queue.js";
 import { lockWorkload, semaphoreWorkload, wakeWorkloads } from "./sync.js";
@@ -17,4 +18,5 @@ export const workloads: Workload[] = [
   tinyJobsWorkload,
   largeJobsWorkload,
   alsWorkload,
+  mapWorkload,
 ];

@@ -6,7 +6,7 @@
  * queue are timed one by one by the loop instead (see Loop._runReadyTimed), since one batch holds
  * many of them.
  *
- * The hook is installed only while some loop is in debug mode: outside it, nothing is paid.
+ * The hook is installed only while some open loop is in debug mode: outside it, nothing is paid.
  *
  * Bun and Deno accept `createHook()` but never call its hooks. There, a timer that fires late is
  * what sees a blocked loop (as monitorLoopLag() does): the report says for how long, but cannot
@@ -63,7 +63,16 @@ function after(): void {
   reportSlow(loop, seconds, task, startSite);
 }
 
-/** Counts loops in debug mode; the hook (or, on Bun and Deno, the late-timer check) runs while at least one is. */
+/** @internal For tests: whether the async_hooks hook is installed. */
+export function debugHookInstalled(): boolean {
+  return hook !== null;
+}
+
+/**
+ * Counts open loops in debug mode; the hook (on Bun and Deno, the late-timer check) runs while at
+ * least one is. A loop leaves the count when it closes (end of its run()), so a program that ran
+ * one debug run() stops paying for it.
+ */
 export function debugEnabled(on: boolean, loop: Loop): void {
   if (!HOOKS_TIMED) {
     watchLag(on, loop);

@@ -22,29 +22,23 @@ function creationSite(task: Task<unknown>): string {
   return line !== undefined ? ` (created ${line})` : "";
 }
 
-/** The pending tasks of `loop` as an indented tree, one line per task. */
+/**
+ * The pending tasks of `loop` as an indented tree, one line per task. A task whose creator has
+ * finished is shown under its nearest pending ancestor.
+ */
 export function formatTaskTree(loop: Loop = currentLoop()): string {
-  const pending = [...loop._tasks];
-  if (pending.length === 0) return "(no pending tasks)";
-  const children = new Map<Task<unknown> | null, Task<unknown>[]>();
-  const set = new Set(pending);
-  for (const task of pending) {
-    // A task whose creator has finished is shown as a root.
-    const parent = task._parent !== null && set.has(task._parent) ? task._parent : null;
-    let list = children.get(parent);
-    if (list === undefined) children.set(parent, (list = []));
-    list.push(task);
-  }
+  const tasks = loop._tasks;
+  if (tasks.size === 0) return "(no pending tasks)";
   const lines: string[] = [];
   const walk = (task: Task<unknown>, prefix: string, last: boolean, root: boolean): void => {
     const branch = root ? "" : last ? "└── " : "├── ";
     const cancelling = task.cancelling() > 0 ? ` [cancelling ×${task.cancelling()}]` : "";
     lines.push(`${prefix}${branch}Task ${JSON.stringify(task.name)}${cancelling} ${awaiting(task)}${creationSite(task)}`);
-    const kids = children.get(task) ?? [];
+    const kids = tasks.children(task);
     const nextPrefix = root ? prefix : prefix + (last ? "    " : "│   ");
     kids.forEach((kid, i) => walk(kid, nextPrefix, i === kids.length - 1, false));
   };
-  for (const root of children.get(null) ?? []) walk(root, "", true, true);
+  for (const root of tasks.roots()) walk(root, "", true, true);
   return lines.join("\n");
 }
 

@@ -25,10 +25,14 @@ export function storedTask(): Task<unknown> | undefined {
   return storage.getStore()?._task;
 }
 
-/** The loop of the running task, else the loop whose callbacks are running, else the default loop. */
+/**
+ * The loop of the running task, else the loop whose callbacks are running, else the default loop.
+ * Code running in the context of a task whose loop has closed (a Node callback the task set up,
+ * firing after its run() ended) is outside any task: it gets the default loop.
+ */
 export function currentLoop(): Loop {
   const task = storage.getStore();
-  if (task !== undefined) return task._loop;
+  if (task !== undefined && !task._loop._closed) return task._loop;
   if (callbackLoop !== null) return callbackLoop;
   if (defaultLoop === null) {
     if (loopFactory === null) throw new Error("asyncio-ts: the loop module was not loaded");

@@ -89,13 +89,21 @@ function runReadyBatch(loop: Loop): void {
   loop._runReady();
 }
 
+/** asyncio's RuntimeError('Event loop is closed'), naming what was attempted. */
+function loopClosed(what: string): Error {
+  return new Error(
+    `Event loop is closed: ${what} after the run() or Runner that owned the loop finished. ` +
+      "Outside any task, getRunningLoop() is the default loop.",
+  );
+}
+
 export class Loop implements ClockHost {
   /** A synchronous stretch longer than this (seconds) is reported in debug mode. */
   slowCallbackDuration = 0.1;
 
   /** @internal */ readonly _clock: Clock;
   /** @internal */ _debug: boolean;
-  /** @internal Pending tasks, in creation order. */ readonly _tasks = new TaskList<Task<unknown>>();
+  /** @internal Pending tasks, as the tree of who started whom. */ readonly _tasks = new TaskList<Task<unknown>>();
   /** @internal */ _exceptionHandler: ExceptionHandler | null = null;
   /** @internal */ _closing = false;
   /**
@@ -103,6 +111,7 @@ export class Loop implements ClockHost {
    * `_stepSeq` is not below it resumed in this batch, so it is still in that step (Task.cancel).
    */
   _batchSeq = 0;
+  /** @internal See `isClosed()`. */ _closed = false;
   /** @internal Called when run() finishes with this loop (default executor shutdown, reports). */
   readonly _closeHooks: Array<() => Promise<void> | void> = [];
 
@@ -150,6 +159,7 @@ export class Loop implements ClockHost {
   /** Schedules `callback(...args)` to run in the next batch of ready callbacks (FIFO). */
   callSoon<A extends unknown[]>(callback: (...args: A) => unknown, ...args: A): Handle {
     checkFunction("callSoon()", callback);
+    if (this._closed) throw loopClosed("callSoon() was called");
     const handle = new Handle(callback, args);
     this._soon(runHandle, handle);
     return handle;
@@ -159,6 +169,7 @@ export class Loop implements ClockHost {
   callLater<A extends unknown[]>(delay: number, callback: (...args: A) => unknown, ...args: A): TimerHandle {
     const d = checkDelay("callLater()", delay);
     checkFunction("callLater()", callback);
+    if (this._closed) throw loopClosed("callLater() was called");
     return this._at(this.time() + d, callback, args);
   }
 
@@ -167,6 +178,7 @@ export class Loop implements ClockHost {
     const w = checkWhen("callAt()", when);
     if (w === null) throw new TypeError("callAt() expects a deadline in loop seconds: received null");
     checkFunction("callAt()", callback);
+    if (this._closed) throw loopClosed("callAt() was called");
     return this._at(w, callback, args);
   }
 
@@ -178,6 +190,7 @@ export class Loop implements ClockHost {
   /** Starts `fn` in a new task on this loop (it begins on the next batch) and returns the task. */
   createTask<T>(fn: () => PromiseLike<T> | T, options?: TaskOptions): Task<T> {
     checkFunction("createTask()", fn, "Pass the async function itself: createTask(() => work()) or createTask(work).");
+    if (this._closed) throw loopClosed("createTask() was called");
     return new Task<T>(fn, this, options);
   }
 
@@ -254,8 +267,40 @@ export class Loop implements ClockHost {
   /** Debug mode: slow synchronous stretches reported with the task's name, creation stacks recorded. */
   setDebug(enabled: boolean): void {
     const on = Boolean(enabled);
-    if (on !== this._debug) debugEnabled(on, this);
+    // A closed loop no longer counts among the debug loops (see _close).
+    if (on !== this._debug && !this._closed) debugEnabled(on, this);
     this._debug = on;
+  }
+
+  /**
+   * Whether the loop is closed: `run()` closes its loop (a `Runner`, at `close()`) once every task
+   * is done, dropping timers and callbacks still scheduled, as asyncio's `loop.close()` does.
+   * Scheduling on a closed loop (`callSoon`, `callLater`, `callAt`, `createTask`) throws.
+   */
+  isClosed(): boolean {
+    return this._closed;
+  }
+
+  /**
+   * @internal Closes the loop (asyncio's `loop.close()`, called by `Runner.close()` after the
+   * tasks are done and the close hooks ran): drops the timers and ready callbacks left, so nothing
+   * of this loop runs later or keeps the process alive, and releases the clock.
+   */
+  _close(): void {
+    if (this._closed) return;
+    this._closed = true;
+    this.ready = [];
+    this.spare = [];
+    // A batch already scheduled finds the queue empty; the next _soon() sees the loop closed.
+    this.batchScheduled = false;
+    for (const timer of this.timers.items) timer._onCancel = null; // their cancel() must not count here
+    this.timers.items = [];
+    this.liveTimers = 0;
+    this.cancelledTimers = 0;
+    this.armedFor = Infinity;
+    this._clock.disarm();
+    this._clock.close?.();
+    if (this._debug) debugEnabled(false, this); // the async_hooks hook goes with the last debug loop
   }
 
   /** ClockHost: no ready callback is waiting to run. */
@@ -265,16 +310,21 @@ export class Loop implements ClockHost {
 
   /** @internal Queue `callback(arg)` for the next batch without allocating a Handle. */
   _soon<A>(callback: (arg: A) => void, arg: A): void {
+    if (!this.batchScheduled) this.scheduleBatch();
     this.ready.push(callback, arg);
-    if (!this.batchScheduled) {
-      this.batchScheduled = true;
-      // The immediate must not inherit the scheduling task's context: callbacks run in none.
-      outsideTasks(scheduleImmediate, this);
-    }
+  }
+
+  private scheduleBatch(): void {
+    // Checked here rather than in every _soon(): a closed loop never has a batch scheduled.
+    if (this._closed) throw loopClosed("a callback was scheduled");
+    this.batchScheduled = true;
+    // The immediate must not inherit the scheduling task's context: callbacks run in none.
+    outsideTasks(scheduleImmediate, this);
   }
 
   /** @internal */
   _at(when: number, callback: (...args: never[]) => unknown, args: readonly unknown[]): TimerHandle {
+    if (this._closed) throw loopClosed("a timer was scheduled");
     const handle = new TimerHandle(when, this.timerSeq++, callback, args, this.onTimerCancel);
     this.timers.push(handle);
     this.liveTimers++;
@@ -354,10 +404,7 @@ export class Loop implements ClockHost {
     this.running = false;
     batch.length = 0;
     this.spare = batch;
-    if (this.ready.length > 0 && !this.batchScheduled) {
-      this.batchScheduled = true;
-      outsideTasks(scheduleImmediate, this);
-    }
+    if (this.ready.length > 0 && !this.batchScheduled) this.scheduleBatch();
   }
 
   /** Debug mode's batch: times each callback and reports the slow ones, naming the task. */

@@ -106,10 +106,10 @@ export class Task<T = unknown> extends Future<T> implements Linked, CancelContex
   /** @internal Null until read: the default name `Task-<id>` is built on demand. */
   _name: string | null;
   /** @internal */ readonly _id = ++taskCounter;
-  /** @internal Links of the loop's pending-task list. */
+  /** @internal Links of the loop's pending-task tree (see TaskList). */
   _prevTask: Linked | null = null;
   /** @internal */ _nextTask: Linked | null = null;
-  /** @internal */ _listed = false;
+  /** @internal */ _firstChild: Linked | null = null;
   /** @internal */ _mustCancel = false;
   /** @internal */ declare _pendingCancelMessage: string | undefined;
   /** @internal */ _numCancelsRequested = 0;
@@ -134,8 +134,8 @@ export class Task<T = unknown> extends Future<T> implements Linked, CancelContex
   /** @internal */ declare _controller: AbortController | undefined;
   /** @internal The task-level cancellation its signal reports (a scope's own does not abort it). */
   declare _cancelReason: CancelledError | undefined;
-  /** @internal The task that created this one, for the task tree. */
-  readonly _parent: Task<unknown> | null;
+  /** @internal The nearest pending ancestor, for the task tree (kept by the loop's TaskList). */
+  _parent: Task<unknown> | null;
   /**
    * @internal Debug mode: where the task was created and where it last awaited, as captured
    * stacks. V8 formats a captured stack only when `.stack` is read, so recording one at every

@@ -1,4 +1,9 @@
 import type { Clock, ClockHost } from "../kernel/clock.js";
+import { outsideTasks } from "../kernel/context.js";
+
+function scheduleImmediate(callback: () => void): void {
+  setImmediate(callback);
+}
 
 /**
  * Options of `new VirtualClock()`.
@@ -96,7 +101,9 @@ export class VirtualClock implements Clock {
   private scheduleCheck(): void {
     if (this.checking) return;
     this.checking = true;
-    setImmediate(this.check);
+    // Outside any task: the immediate (and each one it schedules in turn) would keep the context
+    // of the task that armed the clock, keeping that task alive while the loop stays busy.
+    outsideTasks(scheduleImmediate, this.check);
   }
 
   private onCheck(): void {
