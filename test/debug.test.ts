@@ -230,6 +230,20 @@ describe("debug mode: lost work", () => {
     assert.match(stderr, /└── Task "stuck-child" awaiting a future/);
   });
 
+  it("says in one line, outside debug mode, that main can never finish when the process would exit with it pending", { skip: unsupportedOn({ bun: SPAWNS_NODE, deno: SPAWNS_NODE }) }, async () => {
+    const env = { ...process.env };
+    delete env["ASYNCIO_TS_DEBUG"];
+    const { stderr } = await promisify(execFile)(process.execPath, ["--import", "tsx", fixture("stuck.ts")], { env, timeout: 20_000 }).catch(
+      (error: { stderr: string; code: number }) => {
+        assert.equal(error.code, 13); // Node's exit code for a pending top-level await
+        return error;
+      },
+    );
+    const ours = stderr.split("\n").filter((line) => line.startsWith("asyncio-ts:"));
+    assert.equal(ours.length, 1, stderr);
+    assert.match(ours[0] ?? "", /main task "main" can never finish.*ASYNCIO_TS_DEBUG=1/);
+  });
+
   it("SIGUSR2 prints the task tree of a live process", { skip: process.platform === "win32" || unsupportedOn({ bun: SPAWNS_NODE, deno: SPAWNS_NODE }) }, async () => {
     const child = spawn(process.execPath, ["--import", "tsx", fixture("sigusr2.ts")], { stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
