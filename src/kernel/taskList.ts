@@ -23,6 +23,7 @@ export interface Linked {
 
 /** Where a list of siblings starts: a task, or the list itself for the roots. */
 interface Holder {
+  /** @internal */
   _firstChild: Linked | null;
 }
 
