@@ -3,7 +3,7 @@
 import { strict as assert } from "node:assert";
 import * as nodeTest from "node:test";
 import { describe, type HookFn, type HookOptions, type TestFn, type TestOptions } from "node:test";
-import { ExceptionGroup, getRunningLoop, run, sleep, type ExceptionContext } from "../src/index.js";
+import { CancelledError, ExceptionGroup, getRunningLoop, run, sleep, type ExceptionContext } from "../src/index.js";
 import { VirtualClock } from "../src/testing/index.js";
 
 /**
@@ -92,4 +92,13 @@ export class MyExc extends Error {
 export function errorTypes(eg: unknown): Set<string> {
   assert.ok(eg instanceof ExceptionGroup, `expected an ExceptionGroup, got ${String(eg)}`);
   return new Set(eg.exceptions.map((e) => (e instanceof Error ? e.name : typeof e)));
+}
+
+/** How a task ended, as one string: "value X", "cancelled" or "error E" (for outcome assertions). */
+export async function outcome(task: PromiseLike<unknown>): Promise<string> {
+  try {
+    return `value ${String(await task)}`;
+  } catch (error) {
+    return error instanceof CancelledError ? "cancelled" : `error ${String(error)}`;
+  }
 }
