@@ -6,11 +6,10 @@ import { execFile } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname } from "node:path";
-import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 
 import { processSetup } from "../src/executors/entry.js";
-import { SPAWNS_NODE, unsupportedOn } from "./helpers.js";
+import { describe, it, SPAWNS_NODE, unsupportedOn } from "./helpers.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
