@@ -3,17 +3,9 @@
 import { strict as assert } from "node:assert";
 
 import { CancelledError, createTask, currentTask, Queue, sleep, timeout, waitFor, type Task } from "../src/index.js";
-import { describe, ticks, test, vrun } from "./helpers.js";
+import { describe, outcome, test, ticks, vrun } from "./helpers.js";
 
 const T = { timeout: 10_000 };
-
-async function outcome(task: Task<unknown>): Promise<string> {
-  try {
-    return `value ${String(await task)}`;
-  } catch (error) {
-    return error instanceof CancelledError ? "cancelled" : `error ${String(error)}`;
-  }
-}
 
 // Was KNOWN_BUGS.childWithdraws (fixed: FutureWait remembers that it passed its task's cancel on, and
 // takes it back at the resume when the awaited task withdrew it). A parent awaits a child task; the child resumed from its wait and is

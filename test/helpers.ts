@@ -3,7 +3,7 @@
 import { strict as assert } from "node:assert";
 import * as nodeTest from "node:test";
 import { describe, type HookFn, type HookOptions, type TestFn, type TestOptions } from "node:test";
-import { ExceptionGroup, getRunningLoop, run, sleep, type ExceptionContext } from "../src/index.js";
+import { CancelledError, ExceptionGroup, getRunningLoop, run, sleep, type ExceptionContext } from "../src/index.js";
 import { VirtualClock } from "../src/testing/index.js";
 
 /**
@@ -111,3 +111,12 @@ export function unsupportedOn(reasons: Partial<Record<"bun" | "deno", string>>):
 
 /** The reason for tests that start a child with `node --import tsx` (process.execPath is bun or deno there). */
 export const SPAWNS_NODE = "starts a child process with Node's flags (--import tsx)";
+
+/** How a task ended, as one string: "value X", "cancelled" or "error E" (for outcome assertions). */
+export async function outcome(task: PromiseLike<unknown>): Promise<string> {
+  try {
+    return `value ${String(await task)}`;
+  } catch (error) {
+    return error instanceof CancelledError ? "cancelled" : `error ${String(error)}`;
+  }
+}

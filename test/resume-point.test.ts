@@ -19,17 +19,9 @@ import {
   TimeoutError,
   type Task,
 } from "../src/index.js";
-import { deferred, describe, ticks, now, test, vrun } from "./helpers.js";
+import { deferred, describe, now, outcome, test, ticks, vrun } from "./helpers.js";
 
 const T = { timeout: 10_000 };
-
-async function outcome(task: Task<unknown>): Promise<string> {
-  try {
-    return `value ${String(await task)}`;
-  } catch (error) {
-    return error instanceof CancelledError ? "cancelled" : `error ${String(error)}`;
-  }
-}
 
 describe("resume point: a cancel between the wake-up and the resume", T, () => {
   test("sleep(): timer fired, task not resumed, cancel() in the same loop iteration: the await throws", () =>
