@@ -2,7 +2,7 @@ import { currentLoop } from "./kernel/context.js";
 import type { TimerHandle } from "./kernel/handle.js";
 import type { Loop } from "./kernel/loop.js";
 import { checkDelay } from "./kernel/validate.js";
-import { checkSignal, runningTask, type WaitOptions } from "./kernel/waiting.js";
+import { checkSignal, currentContext, type WaitOptions } from "./kernel/waiting.js";
 import { Parked, PROCEED, refusal, WAITING, type ParkKind } from "./sync/parked.js";
 
 function consumeSleep(node: Parked<unknown>): unknown {
@@ -62,7 +62,7 @@ export function sleep<T>(delay: number, value: T, options?: WaitOptions): Promis
 export function sleep<T>(delay: number, value?: T, options?: WaitOptions): Promise<T | undefined> {
   const d = checkDelay("sleep()", delay);
   const signal = checkSignal("sleep()", options);
-  const ctx = runningTask();
+  const ctx = currentContext();
   const refused = refusal(ctx, signal);
   if (refused !== PROCEED) return Promise.reject(refused);
   const loop = ctx !== undefined ? ctx._loop : currentLoop();

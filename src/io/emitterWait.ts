@@ -8,7 +8,7 @@
  * removed its listener would otherwise crash the process.
  */
 import type { EventEmitter } from "node:events";
-import { runningTask } from "../kernel/waiting.js";
+import { currentContext } from "../kernel/waiting.js";
 import { Parked, PROCEED, refusal, WAITING, type ParkKind } from "../sync/parked.js";
 
 class EmitterWait extends Parked<unknown[]> {
@@ -64,7 +64,7 @@ export function waitForEvent(
   event: string,
   signal: AbortSignal | undefined,
 ): Promise<unknown[]> {
-  const ctx = runningTask();
+  const ctx = currentContext();
   const refused = refusal(ctx, signal);
   if (refused !== PROCEED) return Promise.reject(refused);
   return new EmitterWait(host, kind, emitter, event).park<unknown[]>(null, ctx, signal);

@@ -16,7 +16,7 @@ import { inspect } from "node:util";
 import { cancellationOf } from "../errors.js";
 import type { Loop } from "../kernel/loop.js";
 import { checkSignalName, type SignalName } from "../kernel/signals.js";
-import { checkSignal, runningTask, type WaitOptions } from "../kernel/waiting.js";
+import { checkSignal, currentContext, type WaitOptions } from "../kernel/waiting.js";
 import { describe } from "../kernel/validate.js";
 import { Parked, PROCEED, refusal, type ParkKind } from "../sync/parked.js";
 import { WaiterQueue } from "../sync/waiterQueue.js";
@@ -172,7 +172,7 @@ export class Process {
   }
 
   private exitWait(signal: AbortSignal | undefined): Promise<number> {
-    const ctx = runningTask();
+    const ctx = currentContext();
     const refused = refusal(ctx, signal);
     if (refused !== PROCEED) return Promise.reject(refused);
     if (this.returncode !== null) return Promise.resolve(this.returncode);

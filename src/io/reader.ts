@@ -17,7 +17,7 @@
  * buffer (no copy), and the buffer grows or compacts into fresh memory.
  */
 import { inspect } from "node:util";
-import { checkSignal, runningTask, type WaitOptions } from "../kernel/waiting.js";
+import { checkSignal, currentContext, type WaitOptions } from "../kernel/waiting.js";
 import { describe } from "../kernel/validate.js";
 import { Parked, PROCEED, refusal, WAITING, type ParkKind } from "../sync/parked.js";
 import { IncompleteReadError, LimitOverrunError } from "./errors.js";
@@ -291,7 +291,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
   private attempt(op: string, options: WaitOptions | undefined, step: Step): Promise<Buffer> {
     let signal: AbortSignal | undefined;
     let result: Buffer | typeof NEED;
-    const ctx = runningTask();
+    const ctx = currentContext();
     try {
       signal = checkSignal(`StreamReader.${op}()`, options);
       const refused = refusal(ctx, signal);

@@ -15,7 +15,7 @@ import { createServer as tlsCreateServer, type TlsOptions } from "node:tls";
 import { cancellationOf } from "../errors.js";
 import { currentLoop } from "../kernel/context.js";
 import type { Loop } from "../kernel/loop.js";
-import { runningTask, type WaitOptions } from "../kernel/waiting.js";
+import { currentContext, type WaitOptions } from "../kernel/waiting.js";
 import { checkFunction, describe } from "../kernel/validate.js";
 import { Event } from "../sync/event.js";
 import { checkHost, checkPort, streamsFor } from "./connection.js";
@@ -246,7 +246,7 @@ export async function startServer(handler: ConnectionHandler, host: string | nul
   const limit = checkLimit("startServer()", opts.limit);
   const secure = opts.tls !== undefined;
   const net = secure ? tlsCreateServer({ ...opts.tls, allowHalfOpen: true }) : netCreateServer({ allowHalfOpen: true });
-  const loop = runningTask()?._loop ?? currentLoop();
+  const loop = currentContext()?._loop ?? currentLoop();
   const server = new Server(net, handler, loop, limit, null, secure);
   const backlog = opts.backlog;
   await listening(net, () => {
@@ -263,7 +263,7 @@ export async function startUnixServer(handler: ConnectionHandler, path: string, 
   if (typeof path !== "string" || path === "") throw new TypeError(`startUnixServer() expects a socket path (a non-empty string): received ${describe(path)}`);
   const limit = checkLimit("startUnixServer()", opts.limit);
   const net = netCreateServer({ allowHalfOpen: true });
-  const loop = runningTask()?._loop ?? currentLoop();
+  const loop = currentContext()?._loop ?? currentLoop();
   const server = new Server(net, handler, loop, limit, path, false);
   const backlog = opts.backlog;
   await listening(net, () => net.listen({ path, ...(backlog !== undefined ? { backlog } : {}) }));

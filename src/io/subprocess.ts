@@ -10,7 +10,7 @@
 import { spawn, type ChildProcess, type StdioOptions } from "node:child_process";
 import type { Readable } from "node:stream";
 import { currentLoop } from "../kernel/context.js";
-import { checkSignal, runningTask } from "../kernel/waiting.js";
+import { checkSignal, currentContext } from "../kernel/waiting.js";
 import { checkDelay, describe } from "../kernel/validate.js";
 import { emitterWaitKind, waitForEvent } from "./emitterWait.js";
 import { Process } from "./process.js";
@@ -102,7 +102,7 @@ async function start(where: string, program: string, args: readonly string[], sh
   const merge = opts.stderr === STDOUT;
   const stdout = nodeStdio(opts.stdout);
   const stdio: StdioOptions = [nodeStdio(opts.stdin), stdout, merge ? (stdout === "inherit" ? 1 : stdout) : nodeStdio(opts.stderr as StdioOption | undefined)];
-  const loop = runningTask()?._loop ?? currentLoop();
+  const loop = currentContext()?._loop ?? currentLoop();
   if (signal?.aborted === true) throw signal.reason;
   const child: ChildProcess = spawn(program, args, {
     stdio,

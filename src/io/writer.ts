@@ -9,7 +9,7 @@ import { inspect } from "node:util";
 import type { Socket } from "node:net";
 import type { Writable } from "node:stream";
 import { TLSSocket } from "node:tls";
-import { checkSignal, runningTask, type WaitOptions } from "../kernel/waiting.js";
+import { checkSignal, currentContext, type WaitOptions } from "../kernel/waiting.js";
 import { describe } from "../kernel/validate.js";
 import { Event } from "../sync/event.js";
 import { Parked, PROCEED, refusal, WAITING, type ParkKind } from "../sync/parked.js";
@@ -119,7 +119,7 @@ export class StreamWriter {
     const signal = checkSignal("StreamWriter.drain()", options);
     const readerError: unknown = this.reader?.exception() ?? null;
     if (readerError !== null) throw readerError as Error;
-    const ctx = runningTask();
+    const ctx = currentContext();
     const refused = refusal(ctx, signal);
     if (refused !== PROCEED) throw refused;
     if (this.lost !== null) throw this.lost;

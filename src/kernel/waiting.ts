@@ -1,26 +1,16 @@
 /**
  * Helpers every blocking primitive uses to take part in the cancellation model:
- * find the task whose await this is, deliver a pending cancellation at the door, and link an
- * explicit `{ signal }` option to the wait.
+ * find the cancel context a wait belongs to, validate the `{ signal }` option and link it to the
+ * wait (a pending cancellation is delivered at the door by `refusal()` in src/sync/parked.ts).
  */
-import { CancelledError } from "../errors.js";
-import { currentContext, type CancelContext } from "./scope.js";
-
-export { takePendingCancel } from "./scope.js";
-
 /** Options every blocking call accepts. */
 export interface WaitOptions {
   /** Aborting it rejects the wait with `signal.reason`, leaving the primitive as it was. */
   signal?: AbortSignal | undefined;
 }
 
-/**
- * The cancel context a wait started now belongs to: the innermost live scope of the running
- * task, or the task itself; undefined outside any pending task.
- */
-export function runningTask(): CancelContext | undefined {
-  return currentContext();
-}
+/** The cancel context a wait started now belongs to (see scope.ts). */
+export { currentContext } from "./scope.js";
 
 /** Validates the `signal` option. */
 export function checkSignal(where: string, options: WaitOptions | undefined): AbortSignal | undefined {
@@ -51,9 +41,4 @@ export function linkSignal(signal: AbortSignal, target: Abortable): () => void {
   const listener = onAbort.bind(link);
   signal.addEventListener("abort", listener, { once: true });
   return () => signal.removeEventListener("abort", listener);
-}
-
-/** The reason to fail with when a wait is cancelled by a task's `cancel(message)`. */
-export function cancelledError(message?: string): CancelledError {
-  return new CancelledError(message);
 }

@@ -34,7 +34,7 @@ import { QueueEmpty, QueueFull, QueueShutDown } from "../errors.js";
 import { currentLoop } from "../kernel/context.js";
 import { resolvedOpaque } from "../kernel/opaque.js";
 import { describe } from "../kernel/validate.js";
-import { checkSignal, runningTask, type WaitOptions } from "../kernel/waiting.js";
+import { checkSignal, currentContext, type WaitOptions } from "../kernel/waiting.js";
 import { Event, eventWaitKind } from "../sync/event.js";
 import { Parked, PROCEED, refusal, type ParkKind } from "../sync/parked.js";
 import { WaiterQueue } from "../sync/waiterQueue.js";
@@ -144,7 +144,7 @@ export class Queue<T> implements AsyncIterable<T> {
    */
   put(item: T, options?: WaitOptions): Promise<void> {
     const signal = options === undefined ? undefined : checkSignal(`${this.constructor.name}.put()`, options);
-    const task = runningTask();
+    const task = currentContext();
     const refused = refusal(task, signal);
     if (refused !== PROCEED) return Promise.reject(refused);
     if (this.isShutdown) return Promise.reject(this.shutDownError("put()"));
@@ -187,7 +187,7 @@ export class Queue<T> implements AsyncIterable<T> {
    */
   get(options?: WaitOptions): Promise<T> {
     const signal = options === undefined ? undefined : checkSignal(`${this.constructor.name}.get()`, options);
-    const task = runningTask();
+    const task = currentContext();
     const refused = refusal(task, signal);
     if (refused !== PROCEED) return Promise.reject(refused);
     if (this._store.size > 0) {

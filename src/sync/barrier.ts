@@ -16,7 +16,7 @@
 import { inspect } from "node:util";
 import { BrokenBarrierError } from "../errors.js";
 import { describe } from "../kernel/validate.js";
-import { checkSignal, runningTask, type WaitOptions } from "../kernel/waiting.js";
+import { checkSignal, currentContext, type WaitOptions } from "../kernel/waiting.js";
 import { Parked, PROCEED, refusal, type ParkKind } from "./parked.js";
 import { WaiterQueue } from "./waiterQueue.js";
 
@@ -95,7 +95,7 @@ export class Barrier {
   }
 
   private async arrive(signal: AbortSignal | undefined): Promise<number> {
-    const task = runningTask();
+    const task = currentContext();
     const refused = refusal(task, signal);
     if (refused !== PROCEED) throw refused;
 

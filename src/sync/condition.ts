@@ -21,7 +21,7 @@
 import { inspect } from "node:util";
 import { InvalidStateError } from "../errors.js";
 import { describe } from "../kernel/validate.js";
-import { checkSignal, runningTask, type WaitOptions } from "../kernel/waiting.js";
+import { checkSignal, currentContext, type WaitOptions } from "../kernel/waiting.js";
 import type { Guard } from "./guard.js";
 import { Lock } from "./lock.js";
 import { Parked, PROCEED, refusal, type ParkKind } from "./parked.js";
@@ -88,7 +88,7 @@ export class Condition {
 
   private async waitChecked(signal: AbortSignal | undefined): Promise<true> {
     if (!this.lock.locked()) throw notAcquired("wait()");
-    const task = runningTask();
+    const task = currentContext();
     const refused = refusal(task, signal);
     if (refused !== PROCEED) throw refused;
 

@@ -11,7 +11,7 @@
  * ready.set();
  */
 import { inspect } from "node:util";
-import { checkSignal, runningTask, type WaitOptions } from "../kernel/waiting.js";
+import { checkSignal, currentContext, type WaitOptions } from "../kernel/waiting.js";
 import { kindName, Parked, PROCEED, refusal, type ParkKind } from "./parked.js";
 import { WaiterQueue } from "./waiterQueue.js";
 
@@ -82,7 +82,7 @@ export class Event {
    */
   _wait(kind: ParkKind, options: WaitOptions | undefined, host: object = this): Promise<true> {
     const signal = options === undefined ? undefined : checkSignal(kindName(kind, host), options);
-    const task = runningTask();
+    const task = currentContext();
     const refused = refusal(task, signal);
     if (refused !== PROCEED) return Promise.reject(refused);
     if (this.flag) return TRUE;

@@ -22,7 +22,7 @@
  */
 import { inspect } from "node:util";
 import { InvalidStateError } from "../errors.js";
-import { checkSignal, runningTask, type WaitOptions } from "../kernel/waiting.js";
+import { checkSignal, currentContext, type WaitOptions } from "../kernel/waiting.js";
 import type { CancelContext } from "../kernel/scope.js";
 import { Guard } from "./guard.js";
 import { Parked, PROCEED, refusal, type ParkKind } from "./parked.js";
@@ -71,7 +71,7 @@ export class Lock {
    */
   acquire(options?: WaitOptions): Promise<Guard> {
     const signal = options === undefined ? undefined : checkSignal("Lock.acquire()", options);
-    const task = runningTask();
+    const task = currentContext();
     const refused = refusal(task, signal);
     if (refused !== PROCEED) return Promise.reject(refused);
     if (!this.held && this.handoff === null && this.waiters.isEmpty()) {

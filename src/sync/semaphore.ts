@@ -21,7 +21,7 @@
  */
 import { inspect } from "node:util";
 import { describe } from "../kernel/validate.js";
-import { checkSignal, runningTask, type WaitOptions } from "../kernel/waiting.js";
+import { checkSignal, currentContext, type WaitOptions } from "../kernel/waiting.js";
 import { Guard } from "./guard.js";
 import { Parked, PROCEED, refusal, type ParkKind } from "./parked.js";
 import { WaiterQueue } from "./waiterQueue.js";
@@ -75,7 +75,7 @@ export class Semaphore {
    */
   acquire(options?: WaitOptions): Promise<Guard> {
     const signal = options === undefined ? undefined : checkSignal(`${this.constructor.name}.acquire()`, options);
-    const task = runningTask();
+    const task = currentContext();
     const refused = refusal(task, signal);
     if (refused !== PROCEED) return Promise.reject(refused);
     if (this._value > 0 && this.woken === 0 && this.waiters.isEmpty()) {

@@ -22,7 +22,7 @@ import { currentLoop } from "../kernel/context.js";
 import type { TimerHandle } from "../kernel/handle.js";
 import type { Loop } from "../kernel/loop.js";
 import { describe } from "../kernel/validate.js";
-import { checkSignal, runningTask, type WaitOptions } from "../kernel/waiting.js";
+import { checkSignal, currentContext, type WaitOptions } from "../kernel/waiting.js";
 import { Parked, PROCEED, refusal, type ParkKind } from "../sync/parked.js";
 import { WaiterQueue } from "../sync/waiterQueue.js";
 
@@ -125,7 +125,7 @@ export class RateLimiter {
   acquire(weight = 1, options?: WaitOptions): Promise<void> {
     const w = this.checkWeight("RateLimiter.acquire()", weight);
     const signal = options === undefined ? undefined : checkSignal("RateLimiter.acquire()", options);
-    const ctx = runningTask();
+    const ctx = currentContext();
     const refused = refusal(ctx, signal);
     if (refused !== PROCEED) return Promise.reject(refused);
     this.bind();
