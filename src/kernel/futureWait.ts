@@ -40,12 +40,17 @@ function consumeOutcome(node: Parked<unknown>): unknown {
     if (late) throw wait._error;
     value = wait.host._outcome();
   } catch (error) {
-    const onRejected = wait.onRejected;
-    if (typeof onRejected !== "function") throw error;
-    return onRejected(error);
+    return rejectedWith(wait, error);
   }
   const onFulfilled = wait.onFulfilled;
   return typeof onFulfilled === "function" ? onFulfilled(value) : value;
+}
+
+/** What `then()`'s promise settles with when the await failed: the rejection handler's value, or the error again. */
+function rejectedWith(wait: FutureWait, error: unknown): unknown {
+  const onRejected = wait.onRejected;
+  if (typeof onRejected !== "function") throw error;
+  return onRejected(error);
 }
 
 const AWAIT: ParkKind<unknown> = { op: "await", consume: consumeOutcome };
@@ -90,19 +95,14 @@ export class FutureWait extends Parked<unknown> {
 
   /** A wait failed without its future (an await cycle cut): delivered through the handlers, as `then` promises. */
   override _deliverFailure(error: unknown): void {
-    const onRejected = this.onRejected;
-    if (typeof onRejected !== "function") {
-      this._reject(error);
-      return;
-    }
     let result: unknown;
     try {
-      result = onRejected(error);
+      result = rejectedWith(this, error);
     } catch (thrown) {
       this._reject(thrown);
       return;
     }
-    this._resolve(result);
+    this._resolveWith(result);
   }
 
   /** The awaiting task's pending cancel was delivered by cancelling the awaited future (Future.then). */

@@ -330,7 +330,11 @@ export class Parked<V = unknown> extends QueueNode implements HeldWait {
       return;
     }
     settling = null;
-    // A Future or Task handed over (a queue item, a sleep's value) arrives as itself, as in asyncio.
+    this._resolveWith(result);
+  }
+
+  /** @internal Resolves the caller's promise: a Future or Task handed over (a queue item, a sleep's value) arrives as itself, as in asyncio. */
+  _resolveWith(result: unknown): void {
     if (typeof result === "object" && result !== null) resolveOpaque(this._resolve, result);
     else this._resolve(result);
   }
