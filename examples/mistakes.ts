@@ -15,6 +15,8 @@ import { sumOfSquaresRange as rangeOnTheLoop } from "./work.js";
 
 const sumOfSquaresRange = fromModule<typeof rangeOnTheLoop>(new URL("./work.ts", import.meta.url), "sumOfSquaresRange");
 
+const SQUARES = 15_000_000;
+
 /** Python's time.sleep(): holds the thread, so the event loop runs nothing else meanwhile. */
 function blockingSleep(seconds: number): void {
   const end = performance.now() + seconds * 1000;
@@ -120,17 +122,19 @@ export default defineExample({
     }
     ctx.print(`    ✅ run(main) → ${await run(main, ctx.runOptions())}`);
 
-    ctx.print("❌ CPU-bound work on the loop: five million squares between two awaits");
+    // Fifteen million squares take about 0.35 s on a fast core: well past debug mode's 0.1 s
+    // threshold anywhere (five million took 0.09–0.12 s, and a fast CI machine slipped under it).
+    ctx.print("❌ CPU-bound work on the loop: fifteen million squares between two awaits");
     const cpu = await debugRun(ctx, async () => {
       await createTask(async () => {
         await sleep(0);
-        return rangeOnTheLoop(0, 5_000_000); // ❌ blocks the event loop
+        return rangeOnTheLoop(0, SQUARES); // ❌ blocks the event loop
       }, { name: "crunch" });
     });
     ctx.log(`on the loop:  the ticker ticked ${cpu.ticks} times in ${cpu.seconds.toFixed(2)}s`);
     printReports(ctx, cpu.reports);
     const offLoop = await debugRun(ctx, async () => {
-      await createTask(() => toThread(sumOfSquaresRange, 0, 5_000_000), { name: "crunch" }); // ✅ a worker thread
+      await createTask(() => toThread(sumOfSquaresRange, 0, SQUARES), { name: "crunch" }); // ✅ a worker thread
     });
     ctx.log(`in a thread:  the ticker ticked ${offLoop.ticks} times in ${offLoop.seconds.toFixed(2)}s`);
     printReports(ctx, offLoop.reports);
