@@ -11,7 +11,20 @@ import { toFutures } from "./wait.js";
  * What `asCompleted()` returns: iterate it with `for` to get promises of the results in completion
  * order, or with `for await` to get the original tasks/futures in completion order.
  */
-export interface AsCompleted<T> extends Iterable<Promise<T>>, AsyncIterable<Future<T>> {}
+export interface AsCompleted<T> extends Iterable<Promise<T>>, AsyncIterable<FinishedFuture<T>> {}
+
+/**
+ * A finished task or future, as the `for await` form of `asCompleted()` hands it out: at run time
+ * the very object that was passed in. Its type leaves out `then` because TypeScript types each
+ * value of a `for await` loop as if it had been awaited, so a `Future<T>` would come out typed
+ * `T` (TypeScript 7 does so; 6 did only by accident of the iterable's shape).
+ *
+ * @example
+ * for await (const done of asCompleted(tasks)) {
+ *   console.log(tasks.indexOf(done as Task<number>), done.result());
+ * }
+ */
+export type FinishedFuture<T> = Omit<Future<T>, "then">;
 
 /** A finished future, boxed: a Future is a thenable, and a promise resolved with one would adopt it. */
 interface Completed<T> {
@@ -186,8 +199,8 @@ export function asCompleted<T>(aws: Iterable<AwaitableLike<T>>, options: { timeo
       return this;
     },
   };
-  const async: AsyncIterableIterator<Future<T>> = {
-    next: async (): Promise<IteratorResult<Future<T>>> =>
+  const async: AsyncIterableIterator<FinishedFuture<T>> = {
+    next: async (): Promise<IteratorResult<FinishedFuture<T>>> =>
       order.take() ? { done: false, value: (await order.next()).future as Future<T> } : { done: true, value: undefined },
     return: (): Promise<IteratorResult<Future<T>>> => {
       order.pause();

@@ -21,7 +21,7 @@ export { Handle, TimerHandle } from "./kernel/handle.js";
 export { Loop, type ExceptionContext, type ExceptionHandler, type LoopOptions } from "./kernel/loop.js";
 export { Task, type TaskOptions } from "./kernel/task.js";
 export type { WaitOptions } from "./kernel/waiting.js";
-export { asCompleted, type AsCompleted } from "./asCompleted.js";
+export { asCompleted, type AsCompleted, type FinishedFuture } from "./asCompleted.js";
 export { formatTaskTree, monitorLoopLag, printTaskTree, type LagMonitor, type LagMonitorOptions } from "./debug/index.js";
 export { gather, GatheringFuture, type GatherOptions } from "./gather.js";
 export type { AwaitableLike, ResultOf } from "./kernel/ensureFuture.js";

@@ -5,7 +5,7 @@ import { Loop } from "./kernel/loop.js";
 import type { Task } from "./kernel/task.js";
 import { reportLeftoverFailures } from "./kernel/unretrieved.js";
 import { userFrame } from "./debug/frames.js";
-import { watchRun } from "./debug/runWatch.js";
+import { watchRun, watchStuck } from "./debug/runWatch.js";
 import { keyboardInterrupt, watchSigint } from "./sigint.js";
 import { checkFunction } from "./kernel/validate.js";
 
@@ -83,10 +83,10 @@ export class Runner {
     const loop = this.getLoop();
     const task = loop.createTask(main, { name: options?.name ?? "main" });
     const sigint = watchSigint(loop, task);
-    const unwatch = loop._debug ? watchRun(loop, task) : null;
+    const unwatch = loop._debug ? watchRun(loop, task) : watchStuck(task);
     return whenDone(task as unknown as Task<unknown>).then(() => {
       sigint.remove();
-      unwatch?.();
+      unwatch();
       if (sigint.interrupted && task.cancelled()) throw keyboardInterrupt(task);
       return task.result();
     });

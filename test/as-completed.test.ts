@@ -2,14 +2,14 @@
 import { strict as assert } from "node:assert";
 import { describe, test } from "./helpers.js";
 
-import { asCompleted, createTask, Future, gather, getRunningLoop, sleep, TimeoutError, wait } from "../src/index.js";
+import { asCompleted, createTask, Future, gather, getRunningLoop, sleep, TimeoutError, wait, type FinishedFuture } from "../src/index.js";
 import { captureExceptions, now, vrun } from "./helpers.js";
 
 /**
- * TypeScript types a `for await` value as already awaited (string), but asCompleted's async
- * iterator yields the futures themselves, as asyncio does; this restores the runtime type.
+ * asCompleted's async iterator yields the futures themselves, as asyncio does, typed without
+ * `then` (FinishedFuture); this gives them back their full type, to await them.
  */
-const fut = <T>(f: T): Future<T> => f as unknown as Future<T>;
+const fut = <T>(f: FinishedFuture<T>): Future<T> => f as Future<T>;
 
 type Options = Parameters<typeof asCompleted>[1];
 

@@ -102,3 +102,21 @@ export async function outcome(task: PromiseLike<unknown>): Promise<string> {
     return error instanceof CancelledError ? "cancelled" : `error ${String(error)}`;
   }
 }
+
+/**
+ * The runtime running the tests. The whole suite runs on Node; CI also runs the portable files on
+ * Bun and Deno (.ci/run), where a few tests check what those runtimes cannot do the same way.
+ */
+export const runtime: "node" | "bun" | "deno" =
+  process.versions["bun"] !== undefined ? "bun" : process.versions["deno"] !== undefined ? "deno" : "node";
+
+/**
+ * A node:test `skip` option: on the runtimes named, the reason the test cannot run there (it
+ * shows in the report); elsewhere false. Each reason states a documented runtime difference.
+ */
+export function unsupportedOn(reasons: Partial<Record<"bun" | "deno", string>>): string | false {
+  return runtime === "node" ? false : (reasons[runtime] ?? false);
+}
+
+/** The reason for tests that start a child with `node --import tsx` (process.execPath is bun or deno there). */
+export const SPAWNS_NODE = "starts a child process with Node's flags (--import tsx)";

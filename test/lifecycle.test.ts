@@ -18,7 +18,6 @@ import {
   run,
   Runner,
   sleep,
-  type Future,
   type Task,
   type TimerHandle,
 } from "../src/index.js";
@@ -43,9 +42,6 @@ async function collected(ref: WeakRef<object>): Promise<boolean> {
   gc();
   return ref.deref() === undefined;
 }
-
-/** TypeScript types a `for await` value as awaited; asCompleted's async iterator yields the futures. */
-const fut = <T>(f: T): Future<T> => f as unknown as Future<T>;
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
@@ -332,13 +328,13 @@ describe("asCompleted releases its timer", T, () => {
       const t0 = loop.time();
       const iterable = asCompleted([sleep(0, "fast"), createTask(() => sleep(30, "late"))], { timeout: 20 });
       for await (const done of iterable) {
-        assert.equal(fut(done).result(), "fast");
+        assert.equal(done.result(), "fast");
         break;
       }
       assert.equal(loop._pendingTimers(), 1, "only the late task's sleep is left");
       await sleep(40); // "late" arrives at 30, past the deadline, while nobody iterates
       await assert.rejects(async () => {
-        for await (const done of iterable) assert.fail(`resumed iteration yielded ${String(fut(done).result())}`);
+        for await (const done of iterable) assert.fail(`resumed iteration yielded ${String(done.result())}`);
       }, { name: "TimeoutError" });
       assert.equal(loop.time() - t0, 40);
     }),

@@ -19,7 +19,7 @@ import {
   type Task,
 } from "../src/index.js";
 import { VirtualClock } from "../src/testing/index.js";
-import { captureExceptions, ticks, vrun } from "./helpers.js";
+import { captureExceptions, SPAWNS_NODE, ticks, unsupportedOn, vrun } from "./helpers.js";
 
 describe("run", () => {
   test("run() settles with the main function's result", async () => {
@@ -247,7 +247,7 @@ describe("Runner", () => {
 });
 
 describe("run and SIGINT", () => {
-  test("SIGINT during run() cancels the main task, which unwinds with leftover tasks", async () => {
+  test("SIGINT during run() cancels the main task, which unwinds with leftover tasks", { skip: unsupportedOn({ deno: SPAWNS_NODE }) }, async () => {
     const indexUrl = new URL("../src/index.ts", import.meta.url).href;
     const code = `
       const { run, sleep, createTask } = await import(${JSON.stringify(indexUrl)});

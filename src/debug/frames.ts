@@ -1,13 +1,26 @@
 /**
  * Picks the first stack frame that belongs to the user's code, skipping this library's own files
- * (wherever it is installed: src/ under tsx, dist/ when built) and Node's internals.
+ * and the runtime's internals.
+ *
+ * The library's files are whatever lies under the package's dist/ or src/, however a frame names
+ * them: a path (CommonJS, Bun), a file: URL (ES modules, Deno), and from dist/ or, through the
+ * source maps (tsx, `--enable-source-maps`, Bun, Deno), from src/ of the installed package.
  */
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
-const libraryRoot = fileURLToPath(new URL("..", import.meta.url));
+// This file is <package>/dist/debug/frames.js, or <package>/src/debug/frames.ts from source.
+const packageRoot = fileURLToPath(new URL("../..", import.meta.url));
+
+const libraryDirs = ["dist", "src"].flatMap((dir) => {
+  const path = packageRoot + dir + (packageRoot.includes("\\") ? "\\" : "/");
+  return [path, pathToFileURL(path).href];
+});
+
+/** Frames of the runtime itself: Node (`node:internal/...`), Bun (`native`), Deno (`ext:core/...`), and `new Promise`. */
+const RUNTIME_FRAME = /\((?:node:|native|ext:)|^at (?:node:|native|ext:)|^at new Promise\b/;
 
 function isLibraryFrame(line: string): boolean {
-  return line.includes(libraryRoot) || line.includes("node:internal") || line.includes("(native)") || line.startsWith("at new Promise");
+  return RUNTIME_FRAME.test(line) || libraryDirs.some((dir) => line.includes(dir));
 }
 
 /** The first user frame of `stack` ("at fn (file:line:col)"), or undefined. */

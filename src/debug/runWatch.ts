@@ -26,3 +26,20 @@ export function watchRun(loop: Loop, main: Task<unknown>): () => void {
     if (canSignal) process.off("SIGUSR2", onSignal);
   };
 }
+
+/**
+ * Outside debug mode: if the process is about to exit while `run()`'s main task is still pending
+ * (a swallowed cancellation, a lost wake-up), say so in one line instead of letting Node exit in
+ * silence (with code 13 for a top-level `await run(...)`). Removed when the run finishes.
+ */
+export function watchStuck(main: Task<unknown>): () => void {
+  const onBeforeExit = (): void => {
+    if (main.done()) return;
+    process.stderr.write(
+      `asyncio-ts: run()'s main task ${JSON.stringify(main.name)} can never finish: the process is about to exit and nothing is left ` +
+        `that could wake it (a swallowed cancellation? a lost wake-up?). Run with ASYNCIO_TS_DEBUG=1 to see what each task waits on.\n`,
+    );
+  };
+  process.on("beforeExit", onBeforeExit);
+  return () => process.off("beforeExit", onBeforeExit);
+}

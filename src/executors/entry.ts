@@ -13,8 +13,7 @@
  *   TypeScript file, so TS modules work and plain jobs do not pay for the loader. Other flags of
  *   `process.execArgv` are passed on (for processes: except debugger, test, watch and eval flags).
  */
-import { createHash } from "node:crypto";
-import { existsSync, renameSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -137,7 +136,20 @@ export function threadSetup(): { entry: { url: URL } | { code: string }; execArg
 
 let processSetupCache: { file: string; execArgv: string[] } | undefined;
 
-/** How to start a worker process: the file it runs (from source: the bundle, written once to the temp directory) and its execArgv. */
+/**
+ * Writes `code` to a new directory of this process's own (mode 0700, a random name made by
+ * mkdtemp), removed when the process exits. Never a predictable name in the shared temp
+ * directory: another local user could create that file first and have the workers run theirs.
+ */
+function writePrivate(name: string, code: string): string {
+  const dir = mkdtempSync(join(tmpdir(), "asyncio-ts-"));
+  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, name);
+  writeFileSync(file, code, { mode: 0o600, flag: "wx" });
+  return file;
+}
+
+/** How to start a worker process: the file it runs (from source: the bundle, written once per process to a private directory) and its execArgv. */
 export function processSetup(): { file: string; execArgv: string[] } {
   if (processSetupCache !== undefined) return processSetupCache;
   if (!FROM_SOURCE) {
@@ -149,14 +161,6 @@ export function processSetup(): { file: string; execArgv: string[] } {
     processSetupCache = { file: fileURLToPath(new URL("./processWorker.ts", import.meta.url)), execArgv: processExecArgv(process.execArgv) };
     return processSetupCache;
   }
-  const hash = createHash("sha256").update(code).digest("hex").slice(0, 16);
-  const file = join(tmpdir(), `asyncio-ts-processWorker-${hash}.cjs`);
-  if (!existsSync(file)) {
-    // Write then rename: another process may be writing the same file.
-    const partial = `${file}.${process.pid}.tmp`;
-    writeFileSync(partial, code);
-    renameSync(partial, file);
-  }
-  processSetupCache = { file, execArgv: processExecArgv(parseExecArgv().kept) };
+  processSetupCache = { file: writePrivate("processWorker.cjs", code), execArgv: processExecArgv(parseExecArgv().kept) };
   return processSetupCache;
 }

@@ -21,6 +21,7 @@ export interface TransferMarker {
   readonly list: TransferListItem[];
 }
 
+/** @internal */
 export function isTransferMarker(value: unknown): value is TransferMarker {
   return typeof value === "object" && value !== null && (value as { [TRANSFER]?: unknown })[TRANSFER] === true;
 }

@@ -116,6 +116,7 @@ function cannotSend(where: string, fn: (...args: never[]) => unknown, why: strin
  *
  * @throws TypeError for a value that is not a function, a native or bound function, a class, or a
  * method written with the shorthand syntax (its source is not an expression on its own).
+ * @internal
  */
 export function toWork(where: string, fn: unknown): WorkDef {
   if (fn instanceof ModuleFunction) return fn._work;

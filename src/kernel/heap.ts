@@ -1,6 +1,8 @@
 /** A binary min-heap of timers ordered by deadline, then by scheduling order (FIFO among equals). */
 export interface HeapItem {
+  /** @internal */
   deadline: number;
+  /** @internal */
   seq: number;
 }
 

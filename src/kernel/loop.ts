@@ -148,7 +148,7 @@ export class Loop implements ClockHost {
   constructor(options: LoopOptions = {}) {
     this._clock = options.clock ?? new RealClock();
     this._debug = options.debug ?? isDebugFromEnv();
-    if (this._debug) debugEnabled(true);
+    if (this._debug) debugEnabled(true, this);
     this._clock.attach?.(this);
   }
 
@@ -285,7 +285,7 @@ export class Loop implements ClockHost {
   setDebug(enabled: boolean): void {
     const on = Boolean(enabled);
     // A closed loop no longer counts among the debug loops (see _close).
-    if (on !== this._debug && !this._closed) debugEnabled(on);
+    if (on !== this._debug && !this._closed) debugEnabled(on, this);
     this._debug = on;
   }
 
@@ -317,7 +317,7 @@ export class Loop implements ClockHost {
     this.armedFor = Infinity;
     this._clock.disarm();
     this._clock.close?.();
-    if (this._debug) debugEnabled(false); // the async_hooks hook goes with the last debug loop
+    if (this._debug) debugEnabled(false, this); // the async_hooks hook goes with the last debug loop
   }
 
   /** ClockHost: no ready callback is waiting to run. */

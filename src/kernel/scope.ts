@@ -32,23 +32,27 @@ import type { Task } from "./task.js";
 
 /** A task or a scope inside it: where library waits are held and what a cancellation reaches. */
 export interface CancelContext {
-  /** The task this context belongs to (a task is its own). */
+  /** @internal The task this context belongs to (a task is its own). */
   readonly _task: Task<unknown>;
+  /** @internal */
   readonly _loop: Loop;
-  /** PENDING while waits may start in it (a pending task, an entered scope). */
+  /** @internal PENDING while waits may start in it (a pending task, an entered scope). */
   _state: number;
-  /** The context around this one: null for a task. */
+  /** @internal The context around this one: null for a task. */
   _outer: CancelContext | null;
-  /** The first wait it holds (asyncio's `_fut_waiter`). */
+  /** @internal The first wait it holds (asyncio's `_fut_waiter`). */
   _waiter: Waiter | null;
-  /** The other waits it holds at once (e.g. inside Promise.all). */
+  /** @internal The other waits it holds at once (e.g. inside Promise.all). */
   _moreWaiters: Waiter[] | undefined;
-  /** Scopes entered inside it that have not exited. */
+  /** @internal Scopes entered inside it that have not exited. */
   _scopes: CancelScope[] | undefined;
+  /** @internal */
   _mustCancel: boolean;
+  /** @internal */
   _pendingCancelMessage: string | undefined;
+  /** @internal */
   _controller: AbortController | undefined;
-  /** Whether `currentSignal()` taken in this context must be aborted already. */
+  /** @internal Whether `currentSignal()` taken in this context must be aborted already. */
   _signalReason(): CancelledError | undefined;
 }
 

@@ -9,17 +9,21 @@
  * not keep every finished handler (and all it references) alive.
  */
 export interface Linked {
-  /** The nearest pending ancestor while listed; once finished, the one it had then. */
+  /** @internal The nearest pending ancestor while listed; once finished, the one it had then. */
   _parent: Linked | null;
+  /** @internal */
   _firstChild: Linked | null;
-  /** The previous sibling; the first sibling's is the last one (O(1) append). Null when not listed. */
+  /** @internal The previous sibling; the first sibling's is the last one (O(1) append). Null when not listed. */
   _prevTask: Linked | null;
+  /** @internal */
   _nextTask: Linked | null;
+  /** @internal */
   readonly _loop: unknown;
 }
 
 /** Where a list of siblings starts: a task, or the list itself for the roots. */
 interface Holder {
+  /** @internal */
   _firstChild: Linked | null;
 }
 

@@ -34,6 +34,7 @@ class Stack<T> implements Store<T> {
 }
 
 export class LifoQueue<T> extends Queue<T> {
+  /** @internal */
   protected override _createStore(): Store<T> {
     return new Stack<T>();
   }

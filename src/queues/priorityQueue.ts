@@ -30,6 +30,7 @@ export class PriorityQueue<T> extends Queue<T> {
     }
   }
 
+  /** @internal */
   protected override _createStore(): Store<T> {
     return new BinaryHeap<T>(defaultCompare);
   }

@@ -54,7 +54,7 @@ function checkValue(where: string, value: unknown): number {
 
 export class Semaphore {
   /** @internal Free permits (those handed to woken waiters are already taken). */
-  _value: number;
+  protected _value: number;
   private readonly waiters = new WaiterQueue<Parked>();
   /** Waiters handed a permit that have not resumed yet. */
   private woken = 0;
