@@ -19,7 +19,7 @@ export type { Clock } from "./kernel/clock.js";
 export { Future, type DoneCallback } from "./kernel/future.js";
 export { Handle, TimerHandle } from "./kernel/handle.js";
 export { Loop, type ExceptionContext, type ExceptionHandler, type LoopOptions } from "./kernel/loop.js";
-export { Task, type TaskOptions } from "./kernel/task.js";
+export { eagerTaskFactory, Task, type TaskFactory, type TaskOptions } from "./kernel/task.js";
 export type { WaitOptions } from "./kernel/waiting.js";
 export { asCompleted, type AsCompleted, type FinishedFuture } from "./asCompleted.js";
 export { formatTaskTree, monitorLoopLag, printTaskTree, type LagMonitor, type LagMonitorOptions } from "./debug/index.js";

@@ -14,7 +14,7 @@ import { Handle, TimerHandle } from "./handle.js";
 import { addSignalHandler, removeSignalHandler, type SignalName } from "./signals.js";
 import { TimerHeap } from "./heap.js";
 import { debugEnabled, markBatchTimed, reportSlow } from "../debug/slowCallbacks.js";
-import { Task, taskStartedBy, type TaskOptions } from "./task.js";
+import { Task, taskStartedBy, type TaskFactory, type TaskOptions } from "./task.js";
 import { batchEnded, batchStarted } from "./batch.js";
 import { nextWaitSeq } from "./scope.js";
 import { TaskList } from "./taskList.js";
@@ -116,6 +116,7 @@ export class Loop implements ClockHost {
   /** @internal Called when run() finishes with this loop (default executor shutdown, reports). */
   readonly _closeHooks: Array<() => Promise<void> | void> = [];
 
+  private taskFactory: TaskFactory | null = null;
   private ready: unknown[] = [];
   private spare: unknown[] = [];
   private batchScheduled = false;
@@ -192,7 +193,29 @@ export class Loop implements ClockHost {
   createTask<T>(fn: () => PromiseLike<T> | T, options?: TaskOptions): Task<T> {
     checkFunction("createTask()", fn, "Pass the async function itself: createTask(() => work()) or createTask(work).");
     if (this._closed) throw loopClosed("createTask() was called");
-    return new Task<T>(fn, this, options);
+    const factory = this.taskFactory;
+    if (factory === null) return new Task<T>(fn, this, options);
+    const task = factory(this, fn, options);
+    if (!(task instanceof Task)) {
+      throw new TypeError(`the loop's task factory must return a Task: received ${task === null ? "null" : typeof task}`);
+    }
+    return task;
+  }
+
+  /**
+   * Sets what `createTask()` uses to make tasks (asyncio's `set_task_factory`); null restores the
+   * default. `loop.setTaskFactory(eagerTaskFactory)` starts every task eagerly.
+   */
+  setTaskFactory(factory: TaskFactory | null): void {
+    if (factory !== null && typeof factory !== "function") {
+      throw new TypeError(`setTaskFactory() expects a function or null: received ${typeof factory}`);
+    }
+    this.taskFactory = factory;
+  }
+
+  /** The task factory set with `setTaskFactory()`, or null for the default. */
+  getTaskFactory(): TaskFactory | null {
+    return this.taskFactory;
   }
 
   /**

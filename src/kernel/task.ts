@@ -28,6 +28,15 @@ import { isThenable } from "./validate.js";
 export interface TaskOptions {
   /** A name for reports and the task tree; defaults to `Task-N`. */
   name?: string;
+  /**
+   * Start the function at once, inside `createTask()`, instead of on the loop's next batch
+   * (asyncio 3.12's `eager_start`). It runs synchronously until its first real suspension; a task
+   * whose function never suspends never touches the ready queue. A synchronous function's task is
+   * done when `createTask()` returns; an async function that returns without suspending finishes
+   * after the current microtasks (JavaScript cannot read a settled promise synchronously).
+   * Whatever the function throws before it suspends is the task's exception, not createTask's.
+   */
+  eagerStart?: boolean;
 }
 
 let taskCounter = 0;
@@ -101,6 +110,24 @@ function bodySettled(body: unknown): boolean {
   return body instanceof Promise && !inspect(body, SETTLED_PROBE).startsWith("Promise { <pending>");
 }
 
+/**
+ * What `loop.createTask()` calls to make a task, when set with `loop.setTaskFactory()` (asyncio's
+ * task factories). A custom factory may wrap `eagerTaskFactory`, e.g. to name or count tasks.
+ */
+export type TaskFactory = <T>(loop: Loop, fn: () => PromiseLike<T> | T, options?: TaskOptions) => Task<T>;
+
+/**
+ * The factory that starts every task eagerly (asyncio 3.12's `eager_task_factory`): as if each
+ * `createTask()` passed `{ eagerStart: true }`, unless it passes `eagerStart: false`.
+ *
+ * @example
+ * await run(async () => {
+ *   getRunningLoop().setTaskFactory(eagerTaskFactory);
+ *   const t = createTask(() => 42); // already done
+ * });
+ */
+export const eagerTaskFactory: TaskFactory = (loop, fn, options) => new Task(fn, loop, options, true);
+
 export class Task<T = unknown> extends Future<T> implements Linked, CancelContext {
   /** @internal The function until it starts, then its promise until the task is done. */
   _fn: (() => PromiseLike<T> | T) | Promise<unknown> | null;
@@ -151,19 +178,24 @@ export class Task<T = unknown> extends Future<T> implements Linked, CancelContex
   /** @internal */ declare _awaitSite: StackHolder | undefined;
 
   /** @internal Use `createTask()`. */
-  constructor(fn: () => PromiseLike<T> | T, loop: Loop, options?: TaskOptions) {
+  constructor(fn: () => PromiseLike<T> | T, loop: Loop, options?: TaskOptions, eagerByDefault = false) {
     super(loop);
     this._fn = fn;
     const name = options?.name;
     if (name !== undefined && typeof name !== "string") {
       throw new TypeError(`createTask() expects options.name to be a string: received ${typeof name}`);
     }
+    const eager = options?.eagerStart ?? eagerByDefault;
+    if (typeof eager !== "boolean") {
+      throw new TypeError(`createTask() expects options.eagerStart to be a boolean: received ${typeof eager}`);
+    }
     this._name = name ?? null;
     this._parent = storage.getStore()?._task ?? null;
     if (loop._debug) this._creationSite = captureStack(Task as never);
     loop._tasks.add(this);
-    loop._soon(startTask, this);
     if (observer !== null) observer.taskCreated(this);
+    if (eager === true) startTask(this);
+    else loop._soon(startTask, this);
   }
 
   /**
