@@ -32,12 +32,14 @@ function busy(seconds: number): void {
  */
 async function onFakeWallClock<T>(body: (block: (seconds: number) => void) => Promise<T>): Promise<T> {
   let ms = Math.ceil(performance.now()); // whole milliseconds: stretches of whole ms difference exactly
-  // An own property over Performance.prototype.now; deleting it brings the real one back.
+  // On Node `now` lives on Performance.prototype; on Bun it is an own property: put back what was there.
+  const own = Object.getOwnPropertyDescriptor(performance, "now");
   Object.defineProperty(performance, "now", { value: () => ms, configurable: true, writable: true });
   try {
     return await body((seconds) => void (ms += seconds * 1000));
   } finally {
-    delete (performance as { now?: unknown }).now;
+    if (own !== undefined) Object.defineProperty(performance, "now", own);
+    else delete (performance as { now?: unknown }).now;
   }
 }
 
