@@ -25,7 +25,7 @@ import {
   type StreamReader,
   type StreamWriter,
 } from "../src/index.js";
-import { after, before, captureExceptions, describe, it } from "./helpers.js";
+import { after, before, captureExceptions, describe, it, runtime } from "./helpers.js";
 
 const T = { timeout: 20_000 };
 const dir = mkdtempSync(join(tmpdir(), "asyncio-ts-streams-"));
@@ -302,7 +302,9 @@ describe("StreamWriter", T, () => {
   it("StreamReader flow control pauses a socket at twice the limit and every byte still arrives", () =>
     run(async () => {
       const limit = 4096;
-      const total = 64 * limit;
+      const total = 256 * limit;
+      // The most one socket read hands over: 64 KiB on Node; Bun's reads come in larger chunks (~128 KiB seen).
+      const oneRead = runtime === "node" ? 65536 : 262144;
       let serverReader: StreamReader | null = null;
       const arrived = new Event();
       const done = new Event();
@@ -324,7 +326,7 @@ describe("StreamWriter", T, () => {
         await until(() => r.buffered > 2 * limit);
         await sleep(0.05);
         // Paused: no more than one socket read past the threshold is buffered.
-        assert.ok(r.buffered < 2 * limit + 65536 + 1, `buffered ${r.buffered}`);
+        assert.ok(r.buffered < 2 * limit + oneRead + 1, `buffered ${r.buffered}`);
         assert.ok(r.buffered < total);
         writer.writeEof();
         assert.equal((await r.read(-1)).length, total);
