@@ -120,3 +120,6 @@ export function unsupportedOn(reasons: Partial<Record<"bun" | "deno", string>>):
 
 /** The reason for tests that start a child with `node --import tsx` (process.execPath is bun or deno there). */
 export const SPAWNS_NODE = "starts a child process with Node's flags (--import tsx)";
+
+/** The `skip` option of a test whose child runs `process.execPath --import tsx`: Bun accepts that, Deno does not. */
+export const NODE_CHILD = { skip: unsupportedOn({ deno: SPAWNS_NODE }) };

@@ -3,7 +3,7 @@ import { strict as assert } from "node:assert";
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { startApp, type App } from "./monitor-helpers.js";
-import { after, before, describe, it } from "./helpers.js";
+import { after, before, describe, it, NODE_CHILD } from "./helpers.js";
 
 const T = { timeout: 60_000 };
 const cli = fileURLToPath(new URL("../src/cli/main.ts", import.meta.url));
@@ -16,7 +16,7 @@ function asyncioTs(...args: string[]): Promise<{ code: number; stdout: string; s
   });
 }
 
-describe("asyncio-ts ps / pstree", () => {
+describe("asyncio-ts ps / pstree", NODE_CHILD, () => {
   let app: App;
   before(async () => {
     app = await startApp({ MONITOR_APP_DEBUG: "1" });

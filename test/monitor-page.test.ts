@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { BrowserContext, Page } from "playwright-core";
 import { chromium, CHROMIUM_ARGS, startApp, type App } from "./monitor-helpers.js";
-import { after, before, describe, it } from "./helpers.js";
+import { after, before, describe, it, NODE_CHILD } from "./helpers.js";
 
 const T = { timeout: 60_000 };
 const browser = chromium();
@@ -18,7 +18,7 @@ const skip = "skip" in browser ? browser.skip : false;
 const docsImages = fileURLToPath(new URL("../docs/images/", import.meta.url));
 const updateDocs = process.env.UPDATE_DOCS_SCREENSHOTS === "1";
 
-describe("the monitor page in Chromium", { skip }, () => {
+describe("the monitor page in Chromium", { skip: NODE_CHILD.skip || skip }, () => {
   let app: App;
   let context: BrowserContext;
   let page: Page;

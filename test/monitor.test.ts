@@ -10,7 +10,7 @@ import { Worker } from "node:worker_threads";
 import { CancelledError, createTask, Event, gather, Lock, Queue, run, sleep, type Task } from "../src/index.js";
 import { monitorPort } from "../src/monitor/autostart.js";
 import { startMonitor, type Monitor, type MonitorDiff, type MonitorSnapshot } from "../src/monitor/index.js";
-import { describe, it } from "./helpers.js";
+import { describe, it, NODE_CHILD } from "./helpers.js";
 
 const T = { timeout: 30_000 };
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
@@ -285,7 +285,7 @@ describe("startMonitor", () => {
     });
   });
 
-  it("warnings: an await cycle (A awaits B awaits A)", T, async () => {
+  it("warnings: an await cycle (A awaits B awaits A)", { ...T, ...NODE_CHILD }, async () => {
     // In a child process: such a cycle never ends by itself.
     const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", fixture("monitor-cycle.ts")], { timeout: 20_000 });
     const warnings = JSON.parse(stdout) as MonitorSnapshot["warnings"];
@@ -404,13 +404,13 @@ describe("npm start -- monitor", () => {
 });
 
 describe("run({ monitor })", () => {
-  it("run({ monitor: true }) starts the monitor for the run and prints its URL on stderr", T, async () => {
+  it("run({ monitor: true }) starts the monitor for the run and prints its URL on stderr", { ...T, ...NODE_CHILD }, async () => {
     const { stdout, stderr } = await promisify(execFile)(process.execPath, ["--import", "tsx", fixture("monitor-run.ts")], { timeout: 20_000 });
     assert.equal(stdout, "done\n");
     assert.match(stderr, /^asyncio-ts monitor: http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{32}\n$/);
   });
 
-  it("ASYNCIO_TS_MONITOR=1 starts it for run() with no option", T, async () => {
+  it("ASYNCIO_TS_MONITOR=1 starts it for run() with no option", { ...T, ...NODE_CHILD }, async () => {
     const env = { ...process.env, ASYNCIO_TS_MONITOR: "1", MONITOR_OPTION: "env" };
     const { stdout, stderr } = await promisify(execFile)(process.execPath, ["--import", "tsx", fixture("monitor-run.ts")], { timeout: 20_000, env });
     assert.equal(stdout, "done\n");

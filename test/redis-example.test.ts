@@ -5,7 +5,7 @@ import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, it } from "./helpers.js";
+import { describe, it, NODE_CHILD } from "./helpers.js";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { skipWithoutRedis } from "../examples/redisServer.js";
@@ -14,7 +14,7 @@ const script = fileURLToPath(new URL("../examples/distributed.ts", import.meta.u
 const exec = promisify(execFile);
 
 describe("examples/distributed.ts", () => {
-  it("distributed crawls through a RedisQueue, runs CPU jobs on a RedisExecutor, survives a SIGKILLed worker", { timeout: 120_000, skip: skipWithoutRedis() }, async () => {
+  it("distributed crawls through a RedisQueue, runs CPU jobs on a RedisExecutor, survives a SIGKILLed worker", { timeout: 120_000, skip: NODE_CHILD.skip || skipWithoutRedis() }, async () => {
     const { stdout } = await exec(process.execPath, ["--import", "tsx", script, "--workers", "3", "--pages", "45"], { timeout: 110_000 });
     assert.match(stdout, /killed worker \d+ with SIGKILL/);
     assert.match(stdout, /sum of squares below 2,000,000 = 2666664666667000000 \(correct\)/);
@@ -22,7 +22,7 @@ describe("examples/distributed.ts", () => {
     assert.match(stdout, /nothing was lost/);
   });
 
-  it("distributed without redis-server says how to install it and exits cleanly", { timeout: 60_000 }, async () => {
+  it("distributed without redis-server says how to install it and exits cleanly", { timeout: 60_000, ...NODE_CHILD }, async () => {
     const bin = mkdtempSync(join(tmpdir(), "asyncio-ts-path-"));
     try {
       symlinkSync(process.execPath, join(bin, "node")); // a PATH with node and nothing else

@@ -4,7 +4,7 @@ import { strict as assert } from "node:assert";
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
-import { after, before, describe, it } from "./helpers.js";
+import { after, before, describe, it, NODE_CHILD } from "./helpers.js";
 import { fileURLToPath } from "node:url";
 import { fromModule, gather, InvalidStateError, run, runInExecutor, sleep, TimeoutError, waitFor } from "../src/index.js";
 import { RedisExecutor } from "../src/redis/index.js";
@@ -65,7 +65,7 @@ async function exited(child: ChildProcess): Promise<number | null> {
   return await new Promise((resolve) => child.once("exit", (code) => resolve(code)));
 }
 
-describe("RedisExecutor", { skip: skipWithoutRedis() }, () => {
+describe("RedisExecutor", { skip: NODE_CHILD.skip || skipWithoutRedis() }, () => {
   before(async () => {
     server = await RedisServer.start();
   });

@@ -2,7 +2,7 @@
 import { strict as assert } from "node:assert";
 import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
-import { after, before, describe, it } from "./helpers.js";
+import { after, before, describe, it, NODE_CHILD } from "./helpers.js";
 import { fileURLToPath } from "node:url";
 import { createClient } from "redis";
 import { CancelledError, createTask, getRunningLoop, gather, InvalidStateError, QueueShutDown, run, sleep, TimeoutError, waitFor } from "../src/index.js";
@@ -216,7 +216,7 @@ describe("RedisQueue", { skip: skipWithoutRedis() }, () => {
     });
   });
 
-  it("RedisQueue redelivers the job of a consumer whose event loop froze (no heartbeat) after the lease", T, async () => {
+  it("RedisQueue redelivers the job of a consumer whose event loop froze (no heartbeat) after the lease", { ...T, ...NODE_CHILD }, async () => {
     const name = fresh();
     const fixture = fileURLToPath(new URL("./fixtures/redis-freezer.ts", import.meta.url));
     const child = spawn(process.execPath, ["--import", "tsx", fixture, server.url, name, "0.5", "5"], { stdio: ["ignore", "pipe", "inherit"] });
@@ -317,7 +317,7 @@ describe("RedisQueue", { skip: skipWithoutRedis() }, () => {
     }
   });
 
-  it("RedisQueue with 4 consumer processes, one SIGKILLed mid-job: every job done, none lost, duplicates only from the killed one", { timeout: 120_000 }, async () => {
+  it("RedisQueue with 4 consumer processes, one SIGKILLed mid-job: every job done, none lost, duplicates only from the killed one", { timeout: 120_000, ...NODE_CHILD }, async () => {
     const name = fresh();
     const N = 200;
     const concurrency = 2;

@@ -4,12 +4,12 @@ import { strict as assert } from "node:assert";
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { describe, it } from "./helpers.js";
+import { describe, it, NODE_CHILD } from "./helpers.js";
 
 const indexUrl = new URL("../src/index.ts", import.meta.url).href;
 
 describe("run and loop signal handlers", { timeout: 30_000 }, () => {
-  it("run() installs its SIGINT handling as the loop's signal handler, and removes it after", async () => {
+  it("run() installs its SIGINT handling as the loop's signal handler, and removes it after", NODE_CHILD, async () => {
     const code = `
       const { run, getRunningLoop } = await import(${JSON.stringify(indexUrl)});
       const before = process.listenerCount("SIGINT");

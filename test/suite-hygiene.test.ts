@@ -5,7 +5,7 @@ import { execFile } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { DEFAULT_TEST_TIMEOUT_MS, describe, it } from "./helpers.js";
+import { DEFAULT_TEST_TIMEOUT_MS, describe, it, unsupportedOn } from "./helpers.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const packageJson = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { scripts: Record<string, string> };
@@ -19,6 +19,9 @@ function nodeOptions(): string[] {
   assert.equal(words[0], "node", `test:unit should run node: ${testScript}`);
   return words.slice(1).filter((w) => !w.includes("*.test.ts"));
 }
+
+/** What the deadlock test checks is Node's own runner with this suite's helpers: it runs `node --test` on a fixture. */
+const NODE_TEST = "runs Node's test runner (node --test) on a fixture";
 
 describe("suite hygiene", () => {
   it("suite hygiene: npm test runs test:unit, whose node has a backstop timeout above every test's and force-exits", () => {
@@ -49,7 +52,7 @@ describe("suite hygiene", () => {
     assert.deepEqual(offenders, [], "import describe, it, test and the hooks from ./helpers.js instead of node:test");
   });
 
-  it("suite hygiene: a deadlocked test fails alone, the tests around it pass, and the run ends", async () => {
+  it("suite hygiene: a deadlocked test fails alone, the tests around it pass, and the run ends", { skip: unsupportedOn({ bun: NODE_TEST, deno: NODE_TEST }) }, async () => {
     const env: NodeJS.ProcessEnv = { ...process.env, ASYNCIO_TS_TEST_TIMEOUT_MS: "500" };
     delete env["NODE_TEST_CONTEXT"];
     const args = [...nodeOptions(), "--test-reporter=tap", join(root, "test", "fixtures", "hanging.ts")];
