@@ -38,7 +38,7 @@ const CASES: Case[] = [
     id: "gather",
     workload: "gather",
     n: 10_000,
-    rounds: 15,
+    rounds: 21,
     ratios: [
       { key: "gather", variant: GATHER, reference: GATHER_FLOOR },
       { variant: "Effect forEach unbounded + yieldNow", reference: GATHER_FLOOR },
@@ -55,14 +55,14 @@ const CASES: Case[] = [
     id: "sleep0",
     workload: "waitfor",
     n: 10_000,
-    rounds: 15,
+    rounds: 21,
     ratios: [{ key: "sleep0", variant: "asyncio-ts bare sleep(0) (no timeout)", reference: "floor: bare setImmediate yield (no timeout)" }],
   },
   {
     id: "waitfor",
     workload: "waitfor",
     n: 5_000,
-    rounds: 15,
+    rounds: 21,
     ratios: [
       { key: "waitFor", variant: "asyncio-ts waitFor(fn, 10)", reference: "floor: setTimeout/clearTimeout race" },
       { key: "timeout", variant: "asyncio-ts timeout(10, fn)", reference: "floor: setTimeout/clearTimeout race" },
@@ -71,8 +71,8 @@ const CASES: Case[] = [
   {
     id: "queue",
     workload: "queue",
-    n: 10_000,
-    rounds: 15,
+    n: 20_000,
+    rounds: 21,
     ratios: [
       { key: "queue", variant: "asyncio-ts Queue(100)", reference: "floor: array + resolvers" },
       { variant: "Effect Queue.bounded(100)", reference: "floor: array + resolvers" },
@@ -82,7 +82,7 @@ const CASES: Case[] = [
     id: "semaphore",
     workload: "semaphore",
     n: 10_000,
-    rounds: 15,
+    rounds: 21,
     ratios: [
       { key: "semaphore", variant: "asyncio-ts Semaphore, plain async fns", reference: SEM_FLOOR },
       { key: "semaphore-tasks", variant: "asyncio-ts Semaphore, one task per job", reference: SEM_FLOOR },
@@ -92,8 +92,8 @@ const CASES: Case[] = [
   {
     id: "lock",
     workload: "lock",
-    n: 5_000,
-    rounds: 15,
+    n: 4_000, // 100 tasks × 40; the 1/20 warm-up is then 100 × 2 (whole increments per task)
+    rounds: 21,
     ratios: [
       { key: "lock", variant: "asyncio-ts Lock", reference: "floor: hand-written FIFO lock" },
       { variant: "async-mutex Mutex", reference: "floor: hand-written FIFO lock" },
@@ -119,7 +119,7 @@ const CASES: Case[] = [
 ];
 
 /** Seconds a case's process may spend adding rounds (the whole check stays under a minute per Node). */
-const MAX_SECONDS = 4.5;
+const MAX_SECONDS = 5;
 
 /** One ratio as measured by a check run. */
 export interface CheckRow {

@@ -88,6 +88,8 @@ export interface ChildResult {
   na?: string;
   error?: string;
   note?: string;
+  /** A bench/child.ts process: one result per variant. */
+  byVariant?: Record<string, ChildResult>;
 }
 
 export function runProcess(

@@ -67,14 +67,14 @@ function displayName(variant: Variant, group: number): string {
 }
 
 /** A child's figures by variant; `error` when the process itself failed (timeout, crash). */
-async function runChild(workload: Workload, names: string[], options: RoundsOptions): Promise<ChildResult & { byVariant?: Record<string, ChildResult> }> {
+async function runChild(workload: Workload, names: string[], options: RoundsOptions): Promise<ChildResult> {
   const dir = mkdtempSync(join(tmpdir(), "asyncio-ts-bench-"));
   const outFile = join(dir, "result.json");
   const clock = workload.clock ?? "cpu";
   const args = ["--import", "tsx", join(BENCH_DIR, "child.ts"), workload.id, JSON.stringify(names), String(options.n), String(options.rounds), clock, String(options.maxSeconds), outFile];
   const timeoutS = options.maxSeconds * 2 + (workload.timeoutS ?? 120);
   try {
-    return (await runProcess(process.execPath, args, timeoutS, outFile)) as ChildResult & { byVariant?: Record<string, ChildResult> };
+    return await runProcess(process.execPath, args, timeoutS, outFile);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
