@@ -169,6 +169,7 @@ interface BudgetEntry {
   tolerance: number;
 }
 
+/** budget.json: by Node major ("node20", "node24"), by ratio key; "about" is prose. */
 type Budget = Record<string, Record<string, BudgetEntry>>;
 
 export function loadBudget(): Budget {

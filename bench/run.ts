@@ -5,7 +5,7 @@
  *   npm run bench                     full suite, current Node then Node 24 (installed on demand)
  *   npm run bench -- --check          the regression guard (bench/check.ts, bench/budget.json):
  *                                     key workloads, small sizes, ratios against the budget; exits 1
- *                                     on a regression. About a minute per Node.
+ *                                     on a regression. About 35 s per Node.
  *   npm run bench -- --quick          smoke run: small sizes, 3 rounds, one process per workload
  *                                     (so on Node 20 the floors run with the library's
  *                                     AsyncLocalStorage hooks on: trust only full runs for figures)
