@@ -1,16 +1,16 @@
 /**
- * A tiny benchmark harness. A workload has named variants (the hand-written floor, asyncio-ts, the
- * JavaScript peers, CPython). Each JavaScript variant runs in a fresh child process
- * (with gc() exposed): one warm-up at a smaller size, then a few measured runs with a full GC before
- * each; each CPython variant is a script in bench/python/ that does the same and prints JSON.
- * The figure reported is the median. Other work on the machine makes seconds noisy; the ratios
- * to the floor and to CPython, measured in the same run, are the numbers to read.
+ * A tiny benchmark harness: the shapes of workloads and variants (the hand-written floor,
+ * asyncio-ts, the JavaScript peers, CPython), child processes, CPython scripts and formatting.
+ * How JavaScript variants are measured (alternating rounds in one process, or alternating
+ * processes) is bench/rounds.ts; each CPython variant is a script in bench/python/ (warm-up, a few
+ * runs, JSON on stdout).
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { median, type RatioStat } from "./stats.js";
 
 export const BENCH_DIR = fileURLToPath(new URL(".", import.meta.url));
 
@@ -33,6 +33,11 @@ export interface Variant {
   runs?: number;
   /** Size override for this variant (a slow peer measured at a smaller size, scaled linearly). */
   scaleDown?: number;
+  /**
+   * Uses an AsyncLocalStorage (asyncio-ts variants always do): on Node 20 that turns on promise
+   * hooks for the whole process, so such a variant does not share a process with a clean floor.
+   */
+  als?: boolean;
 }
 
 export type Unit = "s" | "B/task" | "µs/waiter";
@@ -53,8 +58,14 @@ export interface Workload {
   /** Problem size for a full run and for `--quick`. */
   n: number;
   quickN: number;
-  /** Measured runs per variant in a full run (`--quick` does 1). */
+  /** Measured runs per variant in a full run (`--quick` does 1); the rounds default to at least 9. */
   runs: number;
+  /** Alternating rounds in a full run (default max(9, runs)). */
+  rounds?: number;
+  /** What a run's seconds are: CPU time of the process (default) or wall time (executors). */
+  clock?: "cpu" | "wall";
+  /** Every variant needs a process of its own: processes alternate A B A B instead of rounds. */
+  isolate?: boolean;
   /** Warm-up size as a fraction of n (0 = no warm-up). */
   warmup: number;
   variants: Variant[];
@@ -65,25 +76,23 @@ export interface Workload {
 
 /** What a variant produced. `values` are the measured runs (already scaled to n). */
 export type Outcome =
-  | { kind: "ok"; values: number[]; median: number; note?: string }
+  | { kind: "ok"; values: number[]; median: number; note?: string; vsFloor?: RatioStat }
   | { kind: "na"; reason: string }
   | { kind: "error"; reason: string };
 
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  if (sorted.length === 0) return NaN;
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
+export { median };
 
-interface ChildResult {
-  values?: number[];
+/** What a child process reports for one variant: a figure per round (null: that round failed). */
+export interface ChildResult {
+  values?: (number | null)[];
   na?: string;
   error?: string;
   note?: string;
+  /** A bench/child.ts process: one result per variant. */
+  byVariant?: Record<string, ChildResult>;
 }
 
-function runProcess(
+export function runProcess(
   command: string,
   args: string[],
   timeoutS: number,
@@ -132,39 +141,25 @@ export interface RunSettings {
   python: string;
 }
 
-function summarise(result: ChildResult | undefined): Outcome {
+export function summarise(result: ChildResult | undefined): Outcome {
   if (result === undefined) return { kind: "error", reason: "no result (the process died before this variant ran)" };
   if (result.na !== undefined) return { kind: "na", reason: result.na };
   if (result.error !== undefined) return { kind: "error", reason: result.error };
-  const values = result.values ?? [];
+  const values = (result.values ?? []).filter((v): v is number => v !== null);
   if (values.length === 0) return { kind: "error", reason: "no measurement" };
   return { kind: "ok", values, median: median(values), ...(result.note !== undefined ? { note: result.note } : {}) };
 }
 
-/**
- * Runs JavaScript variants of one workload in one fresh process (one variant per process in a
- * full run; all of a workload's in `--quick`, to save process start-ups), or one CPython script.
- */
-export async function runVariants(workload: Workload, variants: Variant[], settings: RunSettings): Promise<Record<string, Outcome>> {
+/** A CPython variant: its script in bench/python/ (warm-up, `runs` measured runs, JSON on stdout). */
+export async function runPython(workload: Workload, variant: Variant, settings: RunSettings): Promise<Outcome> {
+  if (variant.python === undefined) return { kind: "error", reason: "not a CPython variant" };
   const n = settings.quick ? workload.quickN : workload.n;
-  const first = variants[0];
-  if (first === undefined) return {};
-  const runs = settings.quick ? 1 : (first.runs ?? workload.runs);
-  const timeoutS = (workload.timeoutS ?? 120) * (settings.quick ? 0.5 : variants.length);
+  const runs = settings.quick ? 1 : (variant.runs ?? workload.runs);
   const dir = mkdtempSync(join(tmpdir(), "asyncio-ts-bench-"));
-  const outFile = join(dir, "result.json");
   try {
-    if (first.python !== undefined) {
-      const script = join(BENCH_DIR, "python", first.python.script);
-      const args = [script, String(n), String(runs), String(workload.warmup), ...(first.python.args ?? [])];
-      return { [first.name]: summarise(await runProcess(settings.python, args, timeoutS, outFile)) };
-    }
-    const names = variants.map((v) => v.name);
-    const args = ["--import", "tsx", join(BENCH_DIR, "child.ts"), workload.id, JSON.stringify(names), String(n), settings.quick ? "1" : "", outFile];
-    const result = (await runProcess(process.execPath, args, timeoutS, outFile)) as ChildResult & { byVariant?: Record<string, ChildResult> };
-    const outcomes: Record<string, Outcome> = {};
-    for (const name of names) outcomes[name] = summarise(result.byVariant?.[name] ?? (result.error !== undefined ? result : undefined));
-    return outcomes;
+    const script = join(BENCH_DIR, "python", variant.python.script);
+    const args = [script, String(n), String(runs), String(workload.warmup), ...(variant.python.args ?? [])];
+    return summarise(await runProcess(settings.python, args, workload.timeoutS ?? 120, join(dir, "result.json")));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -3,32 +3,38 @@
  * CPython asyncio, on this Node and then on Node 24, in one run.
  *
  *   npm run bench                     full suite, current Node then Node 24 (installed on demand)
- *   npm run bench -- --quick          smoke run: small sizes, one measured run each, one process per
- *                                     workload (so on Node 20 the library's AsyncLocalStorage may tax
- *                                     the variants after it: trust only full runs for figures)
+ *   npm run bench -- --check          the regression guard (bench/check.ts, bench/budget.json):
+ *                                     key workloads, small sizes, ratios against the budget; exits 1
+ *                                     on a regression. About 35 s per Node.
+ *   npm run bench -- --quick          smoke run: small sizes, 3 rounds, one process per workload
+ *                                     (so on Node 20 the floors run with the library's
+ *                                     AsyncLocalStorage hooks on: trust only full runs for figures)
  *   npm run bench -- --only queue     one workload (an id or id prefix; repeat or comma-separate)
  *   npm run bench -- --report         also write docs/benchmarks.md and docs/benchmarks.svg
  *   npm run bench -- --no-node24      current Node only
  *
- * CPython runs once (in the first pass); its figures are shared by both Node columns.
+ * JavaScript variants are measured in alternating rounds (bench/rounds.ts; docs/benchmarks.md,
+ * "Method"). CPython runs once (in the first pass); its figures are shared by both Node columns.
  */
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
+import { loadBudget, printCheck, runCheck, type CheckRun } from "./check.js";
 import {
   BENCH_DIR,
   formatCell,
   formatOutcome,
   formatRatio,
-  runVariants,
+  runPython,
   textTable,
   type Lookup,
   type Outcome,
   type RunSettings,
   type Workload,
 } from "./harness.js";
-import { writeReport, type SuiteRun } from "./report.js";
+import { floorRatio, reportRows, targetVerdict, writeReport, type SuiteRun } from "./report.js";
+import { measureRounds } from "./rounds.js";
 import { workloads as allWorkloads } from "./workloads/index.js";
 
 const ROOT = join(BENCH_DIR, "..");
@@ -37,6 +43,7 @@ const NODE24_BIN = join(NODE24_DIR, "node_modules", ".bin", "node");
 
 interface Options {
   quick: boolean;
+  check: boolean;
   report: boolean;
   node24: boolean;
   python: boolean;
@@ -45,10 +52,11 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { quick: false, report: false, node24: true, python: true, only: [], jsonOut: undefined };
+  const options: Options = { quick: false, check: false, report: false, node24: true, python: true, only: [], jsonOut: undefined };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === "--quick") options.quick = true;
+    else if (arg === "--check") options.check = true;
     else if (arg === "--report") options.report = true;
     else if (arg === "--no-node24") options.node24 = false;
     else if (arg === "--no-python") options.python = false;
@@ -78,20 +86,27 @@ async function runSuite(workloads: Workload[], options: Options): Promise<SuiteR
     console.log(`\n[${label}] ${workload.id}: ${workload.title}`);
     const byVariant: Record<string, Outcome> = {};
     results[workload.id] = byVariant;
-    // A full run isolates every variant in its own process; --quick shares one per workload.
     const js = workload.variants.filter((v) => v.python === undefined);
-    const groups = options.quick ? [js] : js.map((v) => [v]);
-    if (options.python) groups.push(...workload.variants.filter((v) => v.python !== undefined).map((v) => [v]));
-    for (const group of groups) {
+    if (js.length > 0) {
       const t0 = performance.now();
-      const outcomes = await runVariants(workload, group, settings);
-      const wall = ((performance.now() - t0) / 1000).toFixed(1);
-      for (const variant of group) {
-        const outcome = outcomes[variant.name] as Outcome;
-        byVariant[variant.name] = outcome;
-        const runs = outcome.kind === "ok" && outcome.values.length > 1 ? `  [${outcome.values.map((v) => v.toPrecision(3)).join(", ")}]` : "";
-        console.log(`  ${variant.name.padEnd(46)} ${formatOutcome(outcome, workload.unit)}${runs}  (${wall} s wall)`);
+      const measured = await measureRounds(workload, js, {
+        n: options.quick ? workload.quickN : workload.n,
+        rounds: options.quick ? 3 : (workload.rounds ?? Math.max(9, workload.runs)),
+        maxSeconds: options.quick ? 5 : 60,
+        splitAls: !options.quick,
+      });
+      console.log(`  (${measured.method}; ${((performance.now() - t0) / 1000).toFixed(1)} s wall)`);
+      for (const [name, outcome] of Object.entries(measured.outcomes)) {
+        byVariant[name] = outcome;
+        const ratio = outcome.kind === "ok" && outcome.vsFloor !== undefined ? `  ÷ floor ${floorRatio(outcome)}` : "";
+        console.log(`  ${name.padEnd(46)} ${formatOutcome(outcome, workload.unit)}${ratio}`);
       }
+    }
+    if (!options.python) continue;
+    for (const variant of workload.variants.filter((v) => v.python !== undefined)) {
+      const outcome = await runPython(workload, variant, settings);
+      byVariant[variant.name] = outcome;
+      console.log(`  ${variant.name.padEnd(46)} ${formatOutcome(outcome, workload.unit)}`);
     }
   }
   return { node: process.version, quick: options.quick, results };
@@ -107,13 +122,14 @@ function ensureNode24(): string {
   return NODE24_BIN;
 }
 
-/** Re-runs this script under another Node binary and returns its figures. */
-function runUnder(node: string, options: Options): Promise<SuiteRun> {
+/** Re-runs this script under another Node binary and returns its figures (a SuiteRun or a CheckRun). */
+function runUnder<T>(node: string, options: Options): Promise<T> {
   const dir = join(tmpdir(), `asyncio-ts-bench-${process.pid}`);
   mkdirSync(dir, { recursive: true });
   const out = join(dir, "node24.json");
   const args = ["--import", "tsx", join(BENCH_DIR, "run.ts"), "--no-node24", "--no-python", "--json", out];
   if (options.quick) args.push("--quick");
+  if (options.check) args.push("--check");
   if (options.only.length > 0) args.push("--only", options.only.join(","));
   return new Promise((resolve, reject) => {
     const child = spawn(node, args, { stdio: "inherit", cwd: ROOT });
@@ -121,7 +137,7 @@ function runUnder(node: string, options: Options): Promise<SuiteRun> {
     child.on("close", (code) => {
       try {
         if (code !== 0) throw new Error(`${node} exited with ${code}`);
-        resolve(JSON.parse(readFileSync(out, "utf8")) as SuiteRun);
+        resolve(JSON.parse(readFileSync(out, "utf8")) as T);
       } catch (error) {
         reject(error);
       } finally {
@@ -140,18 +156,18 @@ function lookup(run: SuiteRun, python: SuiteRun): Lookup {
 }
 
 function verdict(met: boolean | undefined): string {
-  return met === undefined ? "n/a" : met ? "met" : "MISSED";
+  return met === undefined ? "n/a" : met ? "met" : "NOT MET";
 }
 
 function printTables(workloads: Workload[], runs: SuiteRun[]): void {
   const python = runs[0] as SuiteRun;
-  console.log("\n\nResults (median; ratios = value ÷ reference, below 1 is better; CPython ran once, shared by both columns)");
+  console.log("\n\nResults (median; ÷ floor = median of per-round ratios (interquartile range); ÷ CPython = ratio of medians, CPython ran once)");
   for (const workload of workloads) {
     const floor = workload.variants.find((v) => v.role === "floor")?.name;
     const cpython = workload.variants.find((v) => v.role === "cpython")?.name;
     const header = ["", "variant"];
     for (const run of runs) header.push(`node ${run.node}`, "÷ floor", "÷ CPython");
-    const rows = workload.variants.map((variant) => {
+    const rows = reportRows(workload, runs).map((variant) => {
       const row = [variant.role === "cpython" ? "py" : variant.role === "floor" ? "=" : variant.role === "asyncio-ts" ? "*" : "", variant.name];
       for (const run of runs) {
         const get = lookup(run, python);
@@ -164,7 +180,7 @@ function printTables(workloads: Workload[], runs: SuiteRun[]): void {
         const value = get(workload.id, variant.name);
         row.push(
           formatCell(outcome, workload.unit),
-          floor !== undefined ? formatRatio(value, get(workload.id, floor)) : "",
+          floor !== undefined ? floorRatio(outcome) || formatRatio(value, get(workload.id, floor)) : "",
           cpython !== undefined ? formatRatio(value, get(workload.id, cpython)) : "",
         );
       }
@@ -173,15 +189,32 @@ function printTables(workloads: Workload[], runs: SuiteRun[]): void {
     console.log(`\n${workload.id}: ${workload.title}`);
     console.log(textTable(header, rows));
     if (workload.target !== undefined) {
-      const verdicts = runs.map((run) => `node ${run.node}: ${verdict(workload.target?.check(lookup(run, python)))}`);
+      const verdicts = runs.map((run) => `node ${run.node}: ${verdict(targetVerdict(workload, run, python))}`);
       console.log(`target: ${workload.target.text} — ${verdicts.join("; ")}`);
     }
   }
   console.log("\n(= floor, * asyncio-ts, py CPython 3; 〃 = same CPython figure as the first column)");
 }
 
+/** `--check`: the guard on this Node, then on Node 24; exit code 1 on a regression. */
+async function check(options: Options): Promise<void> {
+  const started = performance.now();
+  console.log(`\n[node ${process.version}] --check`);
+  const first = await runCheck();
+  if (options.jsonOut !== undefined) {
+    writeFileSync(options.jsonOut, JSON.stringify(first));
+    return;
+  }
+  const runs: CheckRun[] = [first];
+  if (options.node24 && Number(process.versions.node.split(".")[0]) !== 24) runs.push(await runUnder<CheckRun>(ensureNode24(), options));
+  const failed = printCheck(runs, loadBudget());
+  console.log(`\nwall time ${((performance.now() - started) / 1000).toFixed(0)} s on ${cpus().length} cores; ${failed === 0 ? "no regression" : `${failed} REGRESSION(S)`}`);
+  if (failed > 0) process.exitCode = 1;
+}
+
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
+  if (options.check) return check(options);
   const workloads = selected(options);
   const started = performance.now();
   const first = await runSuite(workloads, options);
@@ -194,7 +227,7 @@ async function main(): Promise<void> {
   if (options.node24 && major !== 24) {
     const node24 = ensureNode24();
     console.log(`\n=== re-running under ${execFileSync(node24, ["--version"]).toString().trim()} ===`);
-    runs.push(await runUnder(node24, options));
+    runs.push(await runUnder<SuiteRun>(node24, options));
   }
   printTables(workloads, runs);
   const wall = (performance.now() - started) / 1000;

@@ -140,7 +140,7 @@ export const mapWorkload: Workload = {
   },
   variants: [
     { name: "floor: workers + ordered slots", role: "floor", make: () => Promise.resolve({ run: mapFloor }) },
-    { name: "floor inside AsyncLocalStorage.run", role: "peer", make: () => Promise.resolve(insideAls(mapFloor)) },
+    { name: "floor inside AsyncLocalStorage.run", role: "peer", als: true, make: () => Promise.resolve(insideAls(mapFloor)) },
     { name: "asyncio-ts mapConcurrent, ordered", role: "asyncio-ts", make: async () => ({ run: await mapConcurrentRun(true) }) },
     { name: "asyncio-ts mapConcurrent, ordered: false", role: "asyncio-ts", make: async () => ({ run: await mapConcurrentRun(false) }) },
     { name: "asyncio-ts createTask per call, 10 workers (no stream)", role: "asyncio-ts", make: async () => ({ run: await bareTasksRun() }) },
@@ -150,6 +150,7 @@ export const mapWorkload: Workload = {
       // then pays the async_hooks promise hooks, as asyncio-ts's own code does.
       name: "p-map concurrency 10 inside AsyncLocalStorage.run",
       role: "peer",
+      als: true,
       make: async () => insideAls(await pMapRun()),
     },
     {

@@ -82,7 +82,7 @@ export const queueWorkload: Workload = {
   },
   variants: [
     { name: "floor: array + resolvers", role: "floor", make: () => Promise.resolve({ run: queueFloor }) },
-    { name: "floor inside AsyncLocalStorage.run", role: "peer", make: () => Promise.resolve(insideAls(queueFloor)) },
+    { name: "floor inside AsyncLocalStorage.run", role: "peer", als: true, make: () => Promise.resolve(insideAls(queueFloor)) },
     {
       name: "asyncio-ts Queue(100)",
       role: "asyncio-ts",

@@ -56,6 +56,7 @@ export const semaphoreWorkload: Workload = {
     {
       name: "floor inside AsyncLocalStorage.run",
       role: "peer",
+      als: true,
       make: () => Promise.resolve(insideAls(semaphoreFloor)),
     },
     {
@@ -108,6 +109,7 @@ export const semaphoreWorkload: Workload = {
       // framework): on Node 20 every promise then pays the async_hooks promise hooks.
       name: "p-limit(10) inside AsyncLocalStorage.run",
       role: "peer",
+      als: true,
       make: async () => insideAls(await pLimitRun()),
     },
     {

@@ -219,6 +219,17 @@ export const waitForWorkload: Workload = {
       },
     },
     {
+      // The floor of the bare sleep(0) row (sleep(0) wakes after one loop turn, as this does).
+      name: "floor: bare setImmediate yield (no timeout)",
+      role: "peer",
+      make: () =>
+        Promise.resolve({
+          run: async (n: number) => {
+            for (let i = 0; i < n; i++) await yieldImmediate();
+          },
+        }),
+    },
+    {
       name: "asyncio-ts bare sleep(0) (no timeout)",
       role: "asyncio-ts",
       make: async () => {
@@ -262,6 +273,7 @@ export const alsWorkload: Workload = {
     {
       name: "floor + als.run per task",
       role: "peer",
+      als: true,
       make: () => {
         const als = new AsyncLocalStorage<number>();
         return Promise.resolve({
@@ -281,6 +293,7 @@ export const alsWorkload: Workload = {
     {
       name: "floor + ALS enabled once (enterWith)",
       role: "peer",
+      als: true,
       make: () => {
         const als = new AsyncLocalStorage<number>();
         als.enterWith(0);
