@@ -43,7 +43,7 @@ export interface ExecutorLike {
 export interface AsyncioApi {
   run<T>(main: () => Promise<T>, options?: { debug?: boolean }): Promise<T>;
   getRunningLoop(): { slowCallbackDuration: number };
-  createTask<T>(fn: () => Promise<T>, options?: { name?: string }): TaskLike<T>;
+  createTask<T>(fn: () => Promise<T>, options?: { name?: string; eagerStart?: boolean }): TaskLike<T>;
   sleep(delay: number): Promise<void>;
   gather(...aws: unknown[]): PromiseLike<unknown[]>;
   waitFor<T>(aw: (() => Promise<T>) | PromiseLike<T>, timeout: number | null): Promise<T>;

@@ -81,6 +81,30 @@ export const semaphoreWorkload: Workload = {
       },
     },
     {
+      name: "asyncio-ts Semaphore, one eager task per job",
+      role: "asyncio-ts",
+      make: async () => {
+        const { run, createTask, sleep, Semaphore } = await need("run", "createTask", "sleep", "Semaphore");
+        return {
+          run: (n: number) =>
+            run(async () => {
+              const sem = new Semaphore(PERMITS);
+              const tasks = new Array<PromiseLike<void>>(n);
+              for (let i = 0; i < n; i++) {
+                tasks[i] = createTask(
+                  async () => {
+                    using _ = await sem.acquire();
+                    await sleep(0);
+                  },
+                  { eagerStart: true },
+                );
+              }
+              await Promise.all(tasks);
+            }),
+        };
+      },
+    },
+    {
       name: "asyncio-ts Semaphore, plain async fns",
       role: "asyncio-ts",
       make: async () => {

@@ -5,7 +5,7 @@ import type { Variant, Workload } from "../harness.js";
 import { range, yieldImmediate } from "./common.js";
 
 /** asyncio-ts spawning n tasks that each sleep(0) once, gathered; optionally in debug mode. */
-function gatherVariant(name: string, debug: boolean): Variant {
+function gatherVariant(name: string, debug: boolean, eagerStart = false): Variant {
   return {
     name,
     role: "asyncio-ts",
@@ -19,10 +19,13 @@ function gatherVariant(name: string, debug: boolean): Variant {
               if (debug) getRunningLoop().slowCallbackDuration = 1e9;
               const tasks = new Array<unknown>(n);
               for (let i = 0; i < n; i++) {
-                tasks[i] = createTask(async () => {
-                  await sleep(0);
-                  return i;
-                });
+                tasks[i] = createTask(
+                  async () => {
+                    await sleep(0);
+                    return i;
+                  },
+                  { eagerStart },
+                );
               }
               await gather(...tasks);
             },
@@ -67,6 +70,8 @@ export const gatherWorkload: Workload = {
         }),
     },
     gatherVariant("asyncio-ts gather(createTask…)", false),
+    // Issue 11: asyncio 3.12's eager start, each task's first step run inside createTask().
+    gatherVariant("asyncio-ts gather(createTask…, eagerStart)", false, true),
     // Issue 5: what debug mode costs (creation and await stacks captured, every step timed).
     gatherVariant("asyncio-ts gather(createTask…), debug mode on", true),
     {
