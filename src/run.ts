@@ -171,8 +171,8 @@ function reportLeftovers(loop: Loop, tasks: Task<unknown>[]): void {
  * code 130 (128 + the signal's number: 143 for SIGTERM). A second signal ends the process at once.
  *
  * @throws TypeError if `main` is not a function: write `run(main)`, not `run(main())`.
- * @throws TypeError / RangeError if `options.signals` is not an array of signal names that can be
- *   caught (see `RunOptions.signals`).
+ * @throws TypeError if `options.signals` is not an array; RangeError if it names an unknown
+ *   signal or one that cannot be caught (see `RunOptions.signals`).
  * @example
  * await run(async () => {
  *   await sleep(1);
