@@ -6,7 +6,8 @@ import type { Task } from "./kernel/task.js";
 import { reportLeftoverFailures } from "./kernel/unretrieved.js";
 import { userFrame } from "./debug/frames.js";
 import { watchRun, watchStuck } from "./debug/runWatch.js";
-import { keyboardInterrupt, watchSigint } from "./sigint.js";
+import { keyboardInterrupt, watchSignals } from "./sigint.js";
+import { checkRunSignals, type CatchableSignal } from "./kernel/signals.js";
 import { checkFunction } from "./kernel/validate.js";
 
 /**
@@ -15,6 +16,7 @@ import { checkFunction } from "./kernel/validate.js";
  * @example
  * await run(main, { debug: true });
  * await run(main, { clock: new VirtualClock() }); // from asyncio-ts/testing: timers jump ahead
+ * await run(main, { signals: ["SIGINT", "SIGTERM"] }); // `docker stop` cancels main too: exit 143
  */
 export interface RunOptions {
   /** Debug mode: slow-callback reports, creation stacks, deadlock reports (also `ASYNCIO_TS_DEBUG=1`). */
@@ -26,6 +28,16 @@ export interface RunOptions {
    * this one, and print its URL on stderr; also `ASYNCIO_TS_MONITOR=1|PORT`. `false` keeps it off.
    */
   monitor?: boolean | number;
+  /**
+   * The signals that cancel the main task while it runs; `["SIGINT"]` (Ctrl-C) by default, as
+   * asyncio's Runner. The first one cancels main, so its `finally` blocks run; if main then ends
+   * cancelled, run() rejects with `KeyboardInterrupt` ("interrupted by SIGTERM"), which, uncaught,
+   * ends the process with exit code 128 + the signal's number (130 for SIGINT, 143 for SIGTERM).
+   * A second one ends the process at once. `[]` leaves every signal to its default action. A
+   * signal the program already listens to when run() starts is left to the program. The
+   * listeners are removed when main is done.
+   */
+  signals?: readonly Exclude<NodeJS.Signals, "SIGKILL" | "SIGSTOP">[];
 }
 
 const RUN_FIX = "Pass the function itself: write run(main), not run(main()).";
@@ -47,11 +59,18 @@ export class Runner {
   private loop: Loop | null = null;
   private closed = false;
   private readonly options: RunOptions;
+  private readonly signals: readonly CatchableSignal[];
 
+  /**
+   * @throws TypeError if `options` is not an object or `signals` not an array; RangeError if
+   *   `signals` names an unknown signal, SIGKILL or SIGSTOP (which cannot be caught), or a fault
+   *   signal (SIGSEGV, SIGBUS, SIGFPE, SIGILL).
+   */
   constructor(options: RunOptions = {}) {
     if (typeof options !== "object" || options === null) {
       throw new TypeError(`Runner expects an options object: received ${typeof options}`);
     }
+    this.signals = options.signals === undefined ? ["SIGINT"] : checkRunSignals(options.signals);
     this.options = options;
   }
 
@@ -67,8 +86,9 @@ export class Runner {
 
   /**
    * Runs `main` as a task to completion and settles with its outcome. SIGINT (Ctrl-C) while it
-   * runs cancels it; if main then ends cancelled, the promise rejects with `KeyboardInterrupt`
-   * (uncaught, it ends the process with exit code 130). A second SIGINT ends the process at once.
+   * runs cancels it (or any of the `signals` option); if main then ends cancelled, the promise
+   * rejects with `KeyboardInterrupt` (uncaught, it ends the process with exit code 130, or 128 +
+   * the signal's number: 143 for SIGTERM). A second signal ends the process at once.
    *
    * @throws TypeError if `main` is not a function (e.g. `run(main())`).
    * @throws Error if the runner is closed, or if called from inside a running task (await the
@@ -82,12 +102,12 @@ export class Runner {
     }
     const loop = this.getLoop();
     const task = loop.createTask(main, { name: options?.name ?? "main" });
-    const sigint = watchSigint(loop, task);
+    const signals = watchSignals(loop, task, this.signals);
     const unwatch = loop._debug ? watchRun(loop, task) : watchStuck(task);
     return whenDone(task as unknown as Task<unknown>).then(() => {
-      sigint.remove();
+      signals.remove();
       unwatch();
-      if (sigint.interrupted && task.cancelled()) throw keyboardInterrupt(task);
+      if (signals.interruptedBy !== null && task.cancelled()) throw keyboardInterrupt(task, signals.interruptedBy);
       return task.result();
     });
   }
@@ -145,11 +165,14 @@ function reportLeftovers(loop: Loop, tasks: Task<unknown>[]): void {
 /**
  * Runs `main` as the root task of a new loop; when it settles, cancels and awaits every task
  * still pending, shuts the default executor down, closes the loop, and settles with `main`'s
- * outcome. Ctrl-C (SIGINT) cancels `main`; if it ends cancelled, `run()` rejects with
+ * outcome. Ctrl-C (SIGINT) cancels `main`, and so does each signal of the `signals` option
+ * (`["SIGINT", "SIGTERM"]` for a service); if main ends cancelled, `run()` rejects with
  * `KeyboardInterrupt`, which, left uncaught, ends the process with one line on stderr and exit
- * code 130. A second Ctrl-C ends the process at once.
+ * code 130 (128 + the signal's number: 143 for SIGTERM). A second signal ends the process at once.
  *
  * @throws TypeError if `main` is not a function: write `run(main)`, not `run(main())`.
+ * @throws TypeError if `options.signals` is not an array; RangeError if it names an unknown
+ *   signal or one that cannot be caught (see `RunOptions.signals`).
  * @example
  * await run(async () => {
  *   await sleep(1);

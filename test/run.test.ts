@@ -2,7 +2,7 @@
 // outcome, leftover tasks cancelled and awaited, SIGINT cancelling the main task (in a child
 // process), unretrieved failures reported, and bad arguments.
 import { strict as assert } from "node:assert";
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { describe, test } from "./helpers.js";
 import { fileURLToPath } from "node:url";
 
@@ -306,6 +306,136 @@ describe("run and SIGINT", () => {
     const before = process.listenerCount("SIGINT");
     await run(() => sleep(0));
     assert.equal(process.listenerCount("SIGINT"), before);
+  });
+});
+
+interface ChildOutcome {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs test/fixtures/run-signals.ts in a child; `onLine(line, child)` sees each line of its stdout
+ * as it arrives (the tests send signals on "ready" lines). A child still running after `limit`
+ * seconds is killed (SIGKILL), which fails the assertions on its outcome.
+ */
+function runSignalsFixture(mode: string, onLine: (line: string, child: ChildProcess) => void = () => undefined, limit = 25): Promise<ChildOutcome> {
+  const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./fixtures/run-signals.ts", import.meta.url)), mode], {
+    cwd: fileURLToPath(new URL("..", import.meta.url)),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  let partial = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString();
+    partial += chunk.toString();
+    const lines = partial.split("\n");
+    partial = lines.pop() ?? "";
+    for (const line of lines) onLine(line, child);
+  });
+  child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const killer = setTimeout(() => child.kill("SIGKILL"), limit * 1000);
+  return new Promise((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      clearTimeout(killer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+const show = (outcome: ChildOutcome): string => `code ${outcome.code} signal ${outcome.signal}\nstdout: ${outcome.stdout}\nstderr: ${outcome.stderr}`;
+
+describe("run() and its signals option", () => {
+  const SPAWNS = { skip: unsupportedOn({ deno: SPAWNS_NODE }) };
+
+  test("run() with signals SIGINT and SIGTERM: SIGTERM cancels main, finally blocks run, exit code 143", SPAWNS, async () => {
+    const outcome = await runSignalsFixture("term", (line, child) => {
+      if (line === "ready") child.kill("SIGTERM");
+    });
+    assert.equal(outcome.code, 143, show(outcome));
+    assert.equal(outcome.stdout, "ready\nfinally ran\nleftover finally ran\n");
+    assert.equal(outcome.stderr, "asyncio-ts: interrupted by SIGTERM\n");
+  });
+
+  test("run() with signals SIGINT and SIGTERM: SIGINT still exits with code 130", SPAWNS, async () => {
+    const outcome = await runSignalsFixture("term", (line, child) => {
+      if (line === "ready") child.kill("SIGINT");
+    });
+    assert.equal(outcome.code, 130, show(outcome));
+    assert.equal(outcome.stdout, "ready\nfinally ran\nleftover finally ran\n");
+    assert.equal(outcome.stderr, "asyncio-ts: interrupted by SIGINT\n");
+  });
+
+  test("run() after SIGTERM rejects with KeyboardInterrupt naming SIGTERM, caused by main's CancelledError", SPAWNS, async () => {
+    const outcome = await runSignalsFixture("caught", (line, child) => {
+      if (line === "ready") child.kill("SIGTERM");
+    });
+    assert.equal(outcome.code, 0, show(outcome));
+    assert.equal(outcome.stdout, "ready\nfinally ran\nleftover finally ran\ncaught KeyboardInterrupt true interrupted by SIGTERM cause true\n");
+    assert.equal(outcome.stderr, "");
+  });
+
+  test("run() with default options leaves SIGTERM to Node: the process dies of it and no finally runs", SPAWNS, async () => {
+    const outcome = await runSignalsFixture("default", (line, child) => {
+      if (line === "ready") child.kill("SIGTERM");
+    });
+    assert.equal(outcome.signal, "SIGTERM", show(outcome));
+    assert.equal(outcome.stdout, "ready\n");
+  });
+
+  test("run() ends the process at once on a second signal while main is still unwinding", SPAWNS, async () => {
+    for (const [first, second] of [
+      ["SIGTERM", "SIGTERM"],
+      ["SIGTERM", "SIGINT"],
+    ] as const) {
+      const outcome = await runSignalsFixture("stubborn", (line, child) => {
+        if (line === "ready") child.kill(first);
+        if (line === "finally started") child.kill(second);
+      });
+      assert.equal(outcome.signal, second, show(outcome));
+      assert.equal(outcome.stdout, "ready\nfinally started\n");
+    }
+  });
+
+  test("run() and Runner add one listener per signal of the option while main runs, and remove them when main is done", SPAWNS, async () => {
+    const outcome = await runSignalsFixture("listeners");
+    assert.equal(outcome.code, 0, show(outcome));
+    assert.deepEqual(outcome.stdout.trim().split("\n"), [
+      "before: SIGINT 0 SIGTERM 0 SIGHUP 0",
+      "during {}: SIGINT 1 SIGTERM 0 SIGHUP 0",
+      "after: SIGINT 0 SIGTERM 0 SIGHUP 0",
+      'during {"signals":["SIGINT","SIGTERM"]}: SIGINT 1 SIGTERM 1 SIGHUP 0',
+      "after: SIGINT 0 SIGTERM 0 SIGHUP 0",
+      'during {"signals":["SIGHUP","SIGHUP"]}: SIGINT 0 SIGTERM 0 SIGHUP 1',
+      "after: SIGINT 0 SIGTERM 0 SIGHUP 0",
+      'during {"signals":[]}: SIGINT 0 SIGTERM 0 SIGHUP 0',
+      "after: SIGINT 0 SIGTERM 0 SIGHUP 0",
+      "Runner during: SIGINT 1 SIGTERM 1 SIGHUP 0",
+      "Runner after run: SIGINT 0 SIGTERM 0 SIGHUP 0",
+    ]);
+  });
+
+  test("run() leaves no SIGTERM listener behind, also when main fails", async () => {
+    const before = process.listenerCount("SIGTERM");
+    await run(() => sleep(0), { signals: ["SIGTERM"] });
+    await assert.rejects(run(() => Promise.reject(new Error("boom")), { signals: ["SIGTERM"] }), /boom/);
+    assert.equal(process.listenerCount("SIGTERM"), before);
+  });
+
+  test("run() and Runner reject a signals option that is not an array of catchable signal names", () => {
+    for (const make of [(signals: unknown) => run(() => 1, { signals } as never), (signals: unknown) => new Runner({ signals } as never)]) {
+      assert.throws(() => make("SIGTERM"), { name: "TypeError", message: /signals option expects an array of signal names such as \["SIGINT", "SIGTERM"\]: received "SIGTERM"/ });
+      assert.throws(() => make(null), { name: "TypeError", message: /received null/ });
+      assert.throws(() => make(["SIGTERN"]), { name: "RangeError", message: /expects signal names such as "SIGINT" or "SIGTERM": received "SIGTERN"/ });
+      assert.throws(() => make([15]), { name: "RangeError", message: /received 15/ });
+      assert.throws(() => make(["SIGKILL"]), { name: "RangeError", message: /SIGKILL cannot be caught/ });
+      assert.throws(() => make(["SIGINT", "SIGSTOP"]), { name: "RangeError", message: /SIGSTOP cannot be caught/ });
+      assert.throws(() => make(["SIGSEGV"]), { name: "RangeError", message: /SIGSEGV signals a fault/ });
+    }
   });
 });
 

@@ -49,7 +49,8 @@ export function runInExecutor<A extends unknown[], R>(executor: Executor | null,
 /**
  * Runs `fn(...args)` on the current loop's default ThreadPoolExecutor (asyncio's `to_thread`).
  * `fn` is a self-contained function or `fromModule(url, name)`: it runs in a worker thread,
- * so it cannot use the caller's variables; pass what it needs as arguments.
+ * so it cannot use the caller's variables; pass what it needs as arguments. Cancelling the task
+ * that awaits it stops the thread (on Deno only at the job's next `await`: see ThreadPoolExecutor).
  *
  * @example
  * const words = await toThread((text: string) => text.split(/\s+/).length, bigText);

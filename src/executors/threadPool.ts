@@ -131,6 +131,11 @@ class ThreadWorker implements PoolWorker {
  * parallel). `maxWorkers` defaults to `os.availableParallelism()`. Workers start on demand and are
  * reused; a cancelled running job terminates its thread, and a crashed thread fails only its job.
  *
+ * On Deno (2.9) a thread cannot be stopped inside synchronous code: `Worker.terminate()` there does
+ * not interrupt running JavaScript. A cancelled job's future is cancelled at once and its worker
+ * replaced, but the old thread runs on until the job returns or reaches an `await`, where it stops.
+ * Use `ProcessPoolExecutor` for work that must stop when cancelled on every runtime.
+ *
  * @throws RangeError if maxWorkers is not a positive integer; TypeError for a non-object options.
  * @example
  * await using pool = new ThreadPoolExecutor({ maxWorkers: 2 });

@@ -23,12 +23,46 @@ export function checkSignalName(where: string, sig: unknown): NodeJS.Signals {
   throw new RangeError(`${where} expects a signal name such as "SIGTERM" or a signal number: received ${describe(sig)}`);
 }
 
+/** Signals no process can catch: their default action always happens. */
+const UNCATCHABLE: ReadonlySet<string> = new Set(["SIGKILL", "SIGSTOP"]);
+
+/**
+ * Signals Node can listen to but should not turn into cancellation: raised by a fault (not by
+ * kill(2)), they leave the process where running JavaScript listeners is unsafe (Node's docs).
+ */
+const FAULTS: ReadonlySet<string> = new Set(["SIGSEGV", "SIGBUS", "SIGFPE", "SIGILL"]);
+
+/** A signal `run()` can turn into cancellation: any signal name but the uncatchable ones. */
+export type CatchableSignal = Exclude<NodeJS.Signals, "SIGKILL" | "SIGSTOP">;
+
+/**
+ * Checks `run()`'s `signals` option: an array of signal names that can be caught and are not
+ * fault signals. Returns them without duplicates, in order.
+ */
+export function checkRunSignals(value: unknown): CatchableSignal[] {
+  const where = "run(): the signals option";
+  if (!Array.isArray(value)) {
+    throw new TypeError(`${where} expects an array of signal names such as ["SIGINT", "SIGTERM"]: received ${describe(value)}`);
+  }
+  const known = constants.signals as Record<string, number>;
+  const names: CatchableSignal[] = [];
+  for (const sig of value as unknown[]) {
+    if (typeof sig !== "string" || !Object.hasOwn(known, sig)) {
+      throw new RangeError(`${where} expects signal names such as "SIGINT" or "SIGTERM": received ${describe(sig)}`);
+    }
+    if (UNCATCHABLE.has(sig)) throw new RangeError(`${where}: ${sig} cannot be caught; use signals such as "SIGINT" or "SIGTERM"`);
+    if (FAULTS.has(sig)) throw new RangeError(`${where}: ${sig} signals a fault that JavaScript cannot safely handle; use signals such as "SIGINT" or "SIGTERM"`);
+    if (!names.includes(sig as CatchableSignal)) names.push(sig as CatchableSignal);
+  }
+  return names;
+}
+
 const installed = new WeakMap<Loop, Map<NodeJS.Signals, () => void>>();
 
 /** @internal `loop.addSignalHandler()`. */
 export function addSignalHandler(loop: Loop, sig: unknown, callback: unknown, args: readonly unknown[]): void {
   const name = checkSignalName("addSignalHandler()", sig);
-  if (name === "SIGKILL" || name === "SIGSTOP") throw new RangeError(`addSignalHandler(): ${name} cannot be caught`);
+  if (UNCATCHABLE.has(name)) throw new RangeError(`addSignalHandler(): ${name} cannot be caught`);
   checkFunction("addSignalHandler()", callback);
   if (!isMainThread) throw new Error("addSignalHandler() works only in the main thread (signals are delivered there)");
   if (loop._closing) throw new Error("addSignalHandler(): the loop is closing");
