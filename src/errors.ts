@@ -91,11 +91,13 @@ export class ExceptionGroup extends AggregateError {
 defineError(ExceptionGroup, "ExceptionGroup");
 
 /**
- * What `run()` (and `Runner.run()`) rejects with when Ctrl-C (SIGINT) cancelled the main task and
- * main did not handle the cancellation: Python's `KeyboardInterrupt` out of `asyncio.run`. Its
- * `cause` is the main task's `CancelledError`. Left uncaught (`await run(main)` at top level), it
- * ends the process with the one line `asyncio-ts: interrupted by SIGINT` on stderr and exit code
- * 130, as an interrupted shell command does, instead of a stack trace and code 1.
+ * What `run()` (and `Runner.run()`) rejects with when Ctrl-C (SIGINT), or another signal named in
+ * its `signals` option (SIGTERM: how Docker and Kubernetes stop a process), cancelled the main task
+ * and main did not handle the cancellation: Python's `KeyboardInterrupt` out of `asyncio.run`. Its
+ * `cause` is the main task's `CancelledError`, its message names the signal. Left uncaught
+ * (`await run(main)` at top level), it ends the process with the one line
+ * `asyncio-ts: interrupted by SIGINT` on stderr and exit code 128 + the signal's number (130 for
+ * SIGINT, 143 for SIGTERM), as an interrupted shell command does, instead of a stack trace and code 1.
  */
 export class KeyboardInterrupt extends Error {
   constructor(message = "interrupted by SIGINT", options?: ErrorOptions) {
