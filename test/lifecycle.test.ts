@@ -24,7 +24,7 @@ import {
 import { debugHookInstalled } from "../src/debug/slowCallbacks.js";
 import { TaskList, type Linked } from "../src/kernel/taskList.js";
 import { VirtualClock } from "../src/testing/index.js";
-import { describe, NODE_CHILD, runtime, test, ticks, vrun } from "./helpers.js";
+import { describe, NODE_CHILD, runtime, test, ticks, unsupportedOn, vrun } from "./helpers.js";
 
 const T = { timeout: 30_000 };
 
@@ -39,6 +39,9 @@ function findGc(): () => void {
   return runInNewContext("gc") as () => void;
 }
 const gc = findGc();
+
+/** Tests that a finished task is collected: Bun's collector scans the stack conservatively, so a dead object may survive any number of collections. */
+const COLLECTS = { ...T, skip: unsupportedOn({ bun: "Bun's garbage collector scans the stack conservatively: whether one object is collected cannot be asserted" }) };
 
 /** Whether the object behind `ref` was collected, after letting the current job end. */
 async function collected(ref: WeakRef<object>): Promise<boolean> {
@@ -143,7 +146,7 @@ describe("task tree and memory", T, () => {
     );
   });
 
-  test("a finished task is collectable while a task it started is still pending", T, async () => {
+  test("a finished task is collectable while a task it started is still pending", COLLECTS, async () => {
     const gate = new Event();
     let parentRef: WeakRef<Task<unknown>> | undefined;
     let child: Task<unknown> | undefined;
@@ -190,7 +193,7 @@ describe("task tree and memory", T, () => {
     }),
   );
 
-  test("the loop's clock timer does not keep the task that armed it alive", T, async () => {
+  test("the loop's clock timer does not keep the task that armed it alive", COLLECTS, async () => {
     let ref: WeakRef<Task<void>> | undefined;
     let timer: TimerHandle | undefined;
     await run(async () => {
@@ -211,7 +214,7 @@ describe("task tree and memory", T, () => {
     });
   });
 
-  test("a VirtualClock does not keep the task that armed it alive while the loop is busy", T, async () => {
+  test("a VirtualClock does not keep the task that armed it alive while the loop is busy", COLLECTS, async () => {
     let ref: WeakRef<Task<void>> | undefined;
     await run(
       async () => {
