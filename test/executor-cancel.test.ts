@@ -10,6 +10,7 @@
 import { strict as assert } from "node:assert";
 import { CancelledError, createTask, run, sleep, ThreadPoolExecutor, toThread } from "../src/index.js";
 import { describe, it, runtime } from "./helpers.js";
+import { assertStopped } from "./stopped.js";
 
 /** Counter at [0]; the test sets [1] to let the job leave its synchronous loop. */
 function shared(): Int32Array {
@@ -32,21 +33,6 @@ async function until(what: string, predicate: () => boolean, seconds = 20): Prom
   while (!predicate()) {
     assert.ok(Date.now() < deadline, `${what}: not within ${seconds} s`);
     await sleep(0.005);
-  }
-}
-
-/**
- * Asserts that the job's counter stops: it stands still over 0.1 s. Stopping a thread is
- * asynchronous and a loaded machine may take a while, so this tries for up to `seconds`; a job
- * that runs on fails.
- */
-async function assertStopped(c: Int32Array, seconds = 20): Promise<void> {
-  const deadline = Date.now() + seconds * 1000;
-  for (;;) {
-    const before = Atomics.load(c, 0);
-    await sleep(0.1);
-    if (Atomics.load(c, 0) === before) return;
-    assert.ok(Date.now() < deadline, `the cancelled job is still using CPU after ${seconds} s`);
   }
 }
 

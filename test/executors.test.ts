@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, describe, it } from "./helpers.js";
+import { assertStopped } from "./stopped.js";
 import {
   CancelledError,
   createTask,
@@ -46,21 +47,6 @@ async function until(predicate: () => boolean, seconds = 10): Promise<void> {
   while (!predicate()) {
     if (Date.now() > deadline) throw new Error("condition not reached in time");
     await sleep(0.005);
-  }
-}
-
-/**
- * Asserts that the spinning job stops: its counter stands still for 0.1 s. terminate() is
- * asynchronous and a loaded machine may take a while to stop the thread, so this waits up to
- * `seconds` for that; a job that runs on fails.
- */
-async function assertStopped(counter: Int32Array, seconds = 10): Promise<void> {
-  const deadline = Date.now() + seconds * 1000;
-  for (;;) {
-    const before = Atomics.load(counter, 0);
-    await sleep(0.1);
-    if (Atomics.load(counter, 0) === before) return;
-    assert.ok(Date.now() < deadline, `the cancelled job is still consuming CPU after ${seconds} s`);
   }
 }
 

@@ -28,6 +28,34 @@ async function pLimitRun(): Promise<(n: number) => Promise<void>> {
   };
 }
 
+/** asyncio-ts with a cancellable Task per job, each taking a permit and yielding once. */
+function semaphoreTasks(name: string, eagerStart: boolean): Variant {
+  return {
+    name,
+    role: "asyncio-ts",
+    make: async () => {
+      const { run, createTask, sleep, Semaphore } = await need("run", "createTask", "sleep", "Semaphore");
+      return {
+        run: (n: number) =>
+          run(async () => {
+            const sem = new Semaphore(PERMITS);
+            const tasks = new Array<PromiseLike<void>>(n);
+            for (let i = 0; i < n; i++) {
+              tasks[i] = createTask(
+                async () => {
+                  using _ = await sem.acquire();
+                  await sleep(0);
+                },
+                { eagerStart },
+              );
+            }
+            await Promise.all(tasks);
+          }),
+      };
+    },
+  };
+}
+
 export const semaphoreWorkload: Workload = {
   id: "semaphore",
   title: "Semaphore: 100k jobs (each yields once) through Semaphore(10)",
@@ -59,51 +87,9 @@ export const semaphoreWorkload: Workload = {
       als: true,
       make: () => Promise.resolve(insideAls(semaphoreFloor)),
     },
-    {
-      name: "asyncio-ts Semaphore, one task per job",
-      role: "asyncio-ts",
-      make: async () => {
-        const { run, createTask, sleep, Semaphore } = await need("run", "createTask", "sleep", "Semaphore");
-        return {
-          run: (n: number) =>
-            run(async () => {
-              const sem = new Semaphore(PERMITS);
-              const tasks = new Array<PromiseLike<void>>(n);
-              for (let i = 0; i < n; i++) {
-                tasks[i] = createTask(async () => {
-                  using _ = await sem.acquire();
-                  await sleep(0);
-                });
-              }
-              await Promise.all(tasks);
-            }),
-        };
-      },
-    },
-    {
-      name: "asyncio-ts Semaphore, one eager task per job",
-      role: "asyncio-ts",
-      make: async () => {
-        const { run, createTask, sleep, Semaphore } = await need("run", "createTask", "sleep", "Semaphore");
-        return {
-          run: (n: number) =>
-            run(async () => {
-              const sem = new Semaphore(PERMITS);
-              const tasks = new Array<PromiseLike<void>>(n);
-              for (let i = 0; i < n; i++) {
-                tasks[i] = createTask(
-                  async () => {
-                    using _ = await sem.acquire();
-                    await sleep(0);
-                  },
-                  { eagerStart: true },
-                );
-              }
-              await Promise.all(tasks);
-            }),
-        };
-      },
-    },
+    semaphoreTasks("asyncio-ts Semaphore, one task per job", false),
+    // Issue 11: asyncio 3.12's eager start (each task runs to its first suspension inside createTask).
+    semaphoreTasks("asyncio-ts Semaphore, one eager task per job", true),
     {
       name: "asyncio-ts Semaphore, plain async fns",
       role: "asyncio-ts",
