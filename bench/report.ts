@@ -3,7 +3,7 @@
  * docs/benchmarks.svg (a bar chart drawn here: one panel per workload, log scale).
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, release, totalmem, type as osType } from "node:os";
 import { join } from "node:path";
 import { formatCell, formatRatio, formatValue, type Lookup, type Outcome, type Variant, type Workload } from "./harness.js";
@@ -212,6 +212,9 @@ function markdown(input: ReportInput): string {
     "  the wake-up path, not a GC landing in a millisecond-long window or the promotion of fresh waiters.",
     "",
   );
+  // The targets not met and what was measured about why: written by hand, kept across regenerations.
+  const why = join(input.root, "bench", "why.md");
+  if (existsSync(why)) lines.push(readFileSync(why, "utf8").trimEnd(), "");
   return lines.join("\n");
 }
 

@@ -135,6 +135,7 @@ async function bullExec(): Promise<Instance> {
 
 export const redisQueueWorkload: Workload = {
   id: "redis-queue",
+  clock: "wall", // work runs in other threads and processes: elapsed time is what a pool buys
   title: `redis: 100k put → get → taskDone round trips, 1 producer (${WINDOW} in flight), ${CONSUMERS} consumer processes × ${CONCURRENCY}`,
   unit: "s",
   n: 100_000,
@@ -158,6 +159,7 @@ export const redisQueueWorkload: Workload = {
 
 export const redisExecWorkload: Workload = {
   id: "redis-exec",
+  clock: "wall", // work runs in other threads and processes: elapsed time is what a pool buys
   title: "redis: 2k tiny remote jobs one after another (latency × 2000), 1 worker process",
   unit: "s",
   n: 2_000,
