@@ -97,9 +97,10 @@ export function runProcess(
   args: string[],
   timeoutS: number,
   outFile: string,
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<ChildResult> {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], cwd: join(BENCH_DIR, "..") });
+    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], cwd: join(BENCH_DIR, ".."), env });
     let stderr = "";
     let stdout = "";
     child.stdout.on("data", (chunk: Buffer) => {
@@ -159,7 +160,9 @@ export async function runPython(workload: Workload, variant: Variant, settings: 
   try {
     const script = join(BENCH_DIR, "python", variant.python.script);
     const args = [script, String(n), String(runs), String(workload.warmup), ...(variant.python.args ?? [])];
-    return summarise(await runProcess(settings.python, args, workload.timeoutS ?? 120, join(dir, "result.json")));
+    // The same clock as the JavaScript variants: CPU time of the process, or wall time for executors.
+    const env = { ...process.env, BENCH_CLOCK: workload.clock ?? "cpu" };
+    return summarise(await runProcess(settings.python, args, workload.timeoutS ?? 120, join(dir, "result.json"), env));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
