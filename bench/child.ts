@@ -68,6 +68,8 @@ const deadline = performance.now() + Number(maxText) * 1000;
 const byVariant: Record<string, Result> = {};
 const write = (): void => writeFileSync(outFile, JSON.stringify({ byVariant }));
 const live: Entry[] = [];
+/** Every instance made, failed ones too: each is closed at the end (a Redis variant's worker processes hold this process's stderr). */
+const made: Instance[] = [];
 
 for (const name of JSON.parse(namesJson ?? "[]") as string[]) {
   const variant = workload.variants.find((v) => v.name === name);
@@ -76,6 +78,7 @@ for (const name of JSON.parse(namesJson ?? "[]") as string[]) {
     const scale = variant.scaleDown ?? 1;
     const n = Math.max(1, Math.round(size / scale));
     const instance = await variant.make();
+    made.push(instance);
     const result: Result = { values: [], ...(scale !== 1 ? { note: `measured at 1/${scale} size, scaled` } : {}) };
     const entry: Entry = { variant, instance, n, scale, result };
     if (workload.warmup > 0) await instance.run(Math.max(1, Math.round(n * workload.warmup)));
@@ -109,6 +112,12 @@ for (let r = 0; r < rounds && live.length > 0; r++) {
   write();
   if (r >= 2 && performance.now() > deadline) break;
 }
-for (const entry of live) await entry.instance.close?.();
+for (const instance of made) {
+  try {
+    await instance.close?.();
+  } catch (error) {
+    console.error(`closing a variant failed: ${String(error)}`);
+  }
+}
 // Pools or stray handles of a failed variant must not keep the child alive.
 process.exit(0);
