@@ -7,11 +7,12 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { createTask, gather, run, sleep } from "../../src/index.js";
+import { quantile } from "../stats.js";
+import { yieldImmediate } from "../workloads/common.js";
 
 const n = Number(process.argv[2] ?? 100_000);
 const ROUNDS = 15;
 const als = new AsyncLocalStorage<number>();
-const yieldImmediate = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** A ready queue in miniature: every wake-up of one turn resolved from a single setImmediate. */
 function batchedWake(): () => Promise<void> {
@@ -55,11 +56,6 @@ async function cpuMs(fn: () => Promise<unknown>): Promise<number> {
   const used = process.cpuUsage(start);
   return (used.user + used.system) / 1000;
 }
-
-const quantile = (xs: number[], p: number): number => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number;
-};
 
 for (const [, fn] of variants) await fn(); // warm-up
 const times = variants.map(() => [] as number[]);
