@@ -2,8 +2,7 @@
 // nothing it scheduled outlives the run() that owned it, debug mode's hook goes with the last debug
 // loop, and one Ctrl-C ends a run() program the way Python's KeyboardInterrupt does.
 import { strict as assert } from "node:assert";
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import type { ChildProcess } from "node:child_process";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import fc from "fast-check";
@@ -25,6 +24,7 @@ import { debugHookInstalled } from "../src/debug/slowCallbacks.js";
 import { TaskList, type Linked } from "../src/kernel/taskList.js";
 import { VirtualClock } from "../src/testing/index.js";
 import { describe, NODE_CHILD, runtime, test, ticks, unsupportedOn, vrun } from "./helpers.js";
+import { runFixture } from "./fixture-child.js";
 
 const T = { timeout: 30_000 };
 
@@ -53,42 +53,6 @@ async function collected(ref: WeakRef<object>): Promise<boolean> {
   return ref.deref() === undefined;
 }
 
-const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
-
-interface ChildOutcome {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  seconds: number;
-}
-
-/**
- * Runs a fixture in a child process and collects its output. `onStdout` sees the output so far and
- * may signal the child. The child is killed after `limit` seconds (then `seconds` ≥ limit).
- */
-function runFixture(name: string, args: string[], limit: number, onStdout?: (out: string, child: ReturnType<typeof spawn>) => void): Promise<ChildOutcome> {
-  const started = performance.now();
-  const child = spawn(process.execPath, ["--import", "tsx", fixture(name), ...args], {
-    cwd: fileURLToPath(new URL("..", import.meta.url)),
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => {
-    stdout += chunk.toString();
-    onStdout?.(stdout, child);
-  });
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const killer = setTimeout(() => child.kill("SIGKILL"), limit * 1000);
-  return new Promise((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (code, signal) => {
-      clearTimeout(killer);
-      resolve({ code, signal, stdout, stderr, seconds: (performance.now() - started) / 1000 });
-    });
-  });
-}
 
 /** A stand-in task for TaskList, with the model's view of it beside the links. */
 interface FakeTask extends Linked {
@@ -384,7 +348,7 @@ describe("asCompleted releases its timer", T, () => {
 });
 
 describe("Ctrl-C during run()", T, () => {
-  const interrupt = (out: string, child: ReturnType<typeof spawn>): void => {
+  const interrupt = (out: string, child: ChildProcess): void => {
     if (out === "ready\n") child.kill("SIGINT");
   };
 

@@ -4,6 +4,7 @@
 import { strict as assert } from "node:assert";
 import { spawn, type ChildProcess } from "node:child_process";
 import { describe, test } from "./helpers.js";
+import { runFixture, type ChildOutcome } from "./fixture-child.js";
 import { fileURLToPath } from "node:url";
 
 import {
@@ -309,41 +310,17 @@ describe("run and SIGINT", () => {
   });
 });
 
-interface ChildOutcome {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
 /**
  * Runs test/fixtures/run-signals.ts in a child; `onLine(line, child)` sees each line of its stdout
  * as it arrives (the tests send signals on "ready" lines). A child still running after `limit`
  * seconds is killed (SIGKILL), which fails the assertions on its outcome.
  */
 function runSignalsFixture(mode: string, onLine: (line: string, child: ChildProcess) => void = () => undefined, limit = 25): Promise<ChildOutcome> {
-  const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./fixtures/run-signals.ts", import.meta.url)), mode], {
-    cwd: fileURLToPath(new URL("..", import.meta.url)),
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  let partial = "";
-  child.stdout?.on("data", (chunk: Buffer) => {
-    stdout += chunk.toString();
-    partial += chunk.toString();
-    const lines = partial.split("\n");
-    partial = lines.pop() ?? "";
-    for (const line of lines) onLine(line, child);
-  });
-  child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const killer = setTimeout(() => child.kill("SIGKILL"), limit * 1000);
-  return new Promise((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (code, signal) => {
-      clearTimeout(killer);
-      resolve({ code, signal, stdout, stderr });
-    });
+  let seen = 0;
+  return runFixture("run-signals.ts", [mode], limit, (out, child) => {
+    const lines = out.split("\n");
+    lines.pop(); // the line still being written
+    for (; seen < lines.length; seen++) onLine(lines[seen] as string, child);
   });
 }
 
