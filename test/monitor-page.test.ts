@@ -18,6 +18,19 @@ const skip = "skip" in browser ? browser.skip : false;
 const docsImages = fileURLToPath(new URL("../docs/images/", import.meta.url));
 const updateDocs = process.env.UPDATE_DOCS_SCREENSHOTS === "1";
 
+/**
+ * Polls `check` (locators, evaluated through the protocol) until it holds, for up to `seconds`.
+ * page.waitForFunction("…") would evaluate its string with eval inside the page, which the page's
+ * CSP forbids: it failed whenever the condition was not already true at the first check.
+ */
+async function until(check: () => Promise<boolean>, seconds = 10): Promise<void> {
+  const deadline = Date.now() + seconds * 1000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`a page condition did not hold within ${seconds} s`);
+    await new Promise<void>((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 // Under Bun, Playwright's page evaluations sometimes go through eval, which the page's CSP forbids:
 // that tests Playwright's Bun support, not the monitor (whose server runs on Bun in monitor.test.ts).
 const PLAYWRIGHT = unsupportedOn({ bun: "Playwright under Bun evaluates page functions with eval, which the page's CSP forbids" });
@@ -67,10 +80,10 @@ describe("the monitor page in Chromium", { skip: NODE_CHILD.skip || PLAYWRIGHT |
     assert.match((await lock.locator(".holder").textContent()) ?? "", /held by holder #\d+/);
     // Filter by name and by state; collapse a subtree.
     await page.fill("#filter", "waiter-");
-    await page.waitForFunction('document.querySelectorAll(".task-name").length === 4'); // main > lock-group > waiter-a, waiter-b
+    await until(async () => (await page.locator(".task-name").count()) === 4); // main > lock-group > waiter-a, waiter-b
     await page.fill("#filter", "");
     await page.selectOption("#state", "running");
-    await page.waitForFunction('[...document.querySelectorAll(".task-name")].every((e) => e.firstChild.textContent === "main")');
+    await until(async () => (await page.locator(".task-name").evaluateAll((els) => els.map((e) => e.firstChild?.textContent ?? ""))).every((name) => name === "main"));
     await page.selectOption("#state", "");
     await row("lock-group").locator("> .row .toggle").click();
     assert.equal(await row("lock-group").locator("> .children").isVisible(), false);
@@ -79,7 +92,7 @@ describe("the monitor page in Chromium", { skip: NODE_CHILD.skip || PLAYWRIGHT |
     // A task's details: where it was created and its await stack (debug mode).
     await row("holder").locator("> .row .task-name").click();
     assert.match((await row("holder").locator("> .details").textContent()) ?? "", /created .*monitor-app\.ts:\d+:\d+[\s\S]*monitor-app\.ts:\d+:\d+/);
-    await page.waitForFunction('document.querySelectorAll("#lagchart polyline").length === 2', undefined, { timeout: 5000 });
+    await until(async () => (await page.locator("#lagchart polyline").count()) === 2, 5);
   });
 
   it("a task moves from sleep() to Queue.get() on the page", T, async () => {
