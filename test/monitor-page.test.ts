@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { BrowserContext, Page } from "playwright-core";
 import { chromium, CHROMIUM_ARGS, startApp, type App } from "./monitor-helpers.js";
-import { after, before, describe, it, NODE_CHILD, unsupportedOn } from "./helpers.js";
+import { after, before, describe, it, NODE_CHILD } from "./helpers.js";
 
 const T = { timeout: 60_000 };
 const browser = chromium();
@@ -31,11 +31,7 @@ async function until(check: () => Promise<boolean>, seconds = 10): Promise<void>
   }
 }
 
-// Under Bun, Playwright's page evaluations sometimes go through eval, which the page's CSP forbids:
-// that tests Playwright's Bun support, not the monitor (whose server runs on Bun in monitor.test.ts).
-const PLAYWRIGHT = unsupportedOn({ bun: "Playwright under Bun evaluates page functions with eval, which the page's CSP forbids" });
-
-describe("the monitor page in Chromium", { skip: NODE_CHILD.skip || PLAYWRIGHT || skip }, () => {
+describe("the monitor page in Chromium", { skip: NODE_CHILD.skip || skip }, () => {
   let app: App;
   let context: BrowserContext;
   let page: Page;
