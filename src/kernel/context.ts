@@ -3,7 +3,7 @@
  * is the store of every function it calls and awaits inline, however deep. Library primitives
  * read it to know whose await they are, and so whose `cancel()` must reach them.
  */
-import { AsyncLocalStorage } from "node:async_hooks";
+import { AsyncLocalStorage, AsyncResource } from "node:async_hooks";
 import type { Loop } from "./loop.js";
 import type { CancelContext } from "./scope.js";
 import type { Task } from "./task.js";
@@ -48,9 +48,68 @@ export function enterCallbacks(loop: Loop | null): Loop | null {
   return previous;
 }
 
-/** Runs `fn` outside any task, so that what it schedules does not inherit the caller's task. */
+const RESOURCE = "asyncio-ts";
+const NO_DESTROY = { requireManualDestroy: true } as const;
+
+/**
+ * The context the library was loaded in (normally none: modules load at the top level). Loop
+ * batches and the clock's timer run in it, so what a callback or a task's start sees does not
+ * depend on whichever code happened to schedule the batch (another request's AsyncLocalStorage
+ * values, a task that has long finished).
+ */
+const LOAD_CONTEXT = new AsyncResource(RESOURCE, NO_DESTROY);
+
+/** Runs `fn` outside any task and any caller's context, so that what it schedules inherits neither. */
 export function outsideTasks<A>(fn: (arg: A) => void, arg: A): void {
-  // run(undefined) rather than exit(): on Node 20, exit() disables and re-enables the async hooks
-  // (about 26 µs a call, against 2 µs), and the loop calls this once per batch.
-  storage.run(undefined as never, fn, arg);
+  LOAD_CONTEXT.runInAsyncScope(fn, null, arg);
+}
+
+/**
+ * Whether AsyncLocalStorage is built on AsyncContextFrame (Node 24 and later; Node 22 with a flag).
+ * There `storage.run()` copies the context's frame twice, on entry and again to restore it (about
+ * 0.4 µs, paid by every task and every timeout scope); entering with `enterWith()` inside an
+ * AsyncResource's scope copies it once, and the scope's exit puts the caller's frame back as it
+ * was. Elsewhere (Node 20's async_hooks, Bun, Deno) `run()` is the cheap way. Both are correct;
+ * only the cost differs.
+ */
+const FRAMES = framesInUse();
+
+function framesInUse(): boolean {
+  if (typeof process.versions.bun === "string" || typeof process.versions["deno"] === "string") return false;
+  const flags = [...process.execArgv, ...(process.env["NODE_OPTIONS"] ?? "").split(/\s+/)];
+  const major = Number(process.versions.node.split(".")[0]);
+  if (major >= 24) return !flags.includes("--no-async-context-frame");
+  return flags.includes("--experimental-async-context-frame");
+}
+
+function newResource(): AsyncResource {
+  return new AsyncResource(RESOURCE, NO_DESTROY);
+}
+
+function enterAndCapture(store: CancelContext | undefined): AsyncResource {
+  storage.enterWith(store as CancelContext);
+  return newResource();
+}
+
+function enterAndRun<A extends unknown[], R>(store: CancelContext, fn: (...args: A) => R, args: A): R {
+  storage.enterWith(store);
+  return fn(...args);
+}
+
+/**
+ * The context current now, with `store` as the library's: entering the resource later
+ * (`runInAsyncScope`) runs code as if here inside `storage.run(store, ...)`. A task takes it when it
+ * is created, so its code sees the AsyncLocalStorage values of the code that created it (asyncio's
+ * tasks run in a copy of their creator's contextvars), whenever the loop starts it; a callback
+ * scheduled with `callSoon()` takes it with no library context (a callback runs outside any task).
+ */
+export function captureWith(store: CancelContext | undefined): AsyncResource {
+  if (!FRAMES) return storage.run(store as CancelContext, newResource);
+  return newResource().runInAsyncScope(enterAndCapture, null, store);
+}
+
+/** `storage.run(store, fn, ...args)`, with one frame copy instead of two where frames are in use. */
+export function runWith<A extends unknown[], R>(store: CancelContext, fn: (...args: A) => R, args: A): R {
+  if (!FRAMES) return storage.run(store, fn, ...args);
+  return newResource().runInAsyncScope(enterAndRun, null, store, fn, args) as R;
 }

@@ -1,8 +1,14 @@
+import type { AsyncResource } from "node:async_hooks";
 import type { HeapItem } from "./heap.js";
 
 /** A callback scheduled on the loop, returned by `callSoon`. `cancel()` stops it from running. */
 export class Handle {
   /** @internal */ _cancelled = false;
+  /**
+   * @internal The context of the code that scheduled it (asyncio runs a callback in a copy of its
+   * caller's context), outside any task; null for the loop's own callbacks.
+   */
+  _context: AsyncResource | null = null;
   /** @internal */
   constructor(
     /** @internal */ readonly _callback: (...args: never[]) => unknown,
@@ -24,7 +30,11 @@ export class Handle {
 
   /** @internal */
   _run(): void {
-    if (!this._cancelled) (this._callback as (...args: unknown[]) => unknown)(...this._args);
+    if (this._cancelled) return;
+    const callback = this._callback as (...args: unknown[]) => unknown;
+    const context = this._context;
+    if (context === null) callback(...this._args);
+    else context.runInAsyncScope(callback, null, ...this._args);
   }
 }
 

@@ -8,7 +8,7 @@
  */
 import { inspect } from "node:util";
 import { RealClock, type Clock, type ClockHost } from "./clock.js";
-import { enterCallbacks, outsideTasks, setLoopFactory } from "./context.js";
+import { captureWith, enterCallbacks, outsideTasks, setLoopFactory } from "./context.js";
 import { Future } from "./future.js";
 import { Handle, TimerHandle } from "./handle.js";
 import { addSignalHandler, removeSignalHandler, type SignalName } from "./signals.js";
@@ -163,6 +163,7 @@ export class Loop implements ClockHost {
     checkFunction("callSoon()", callback);
     if (this._closed) throw loopClosed("callSoon() was called");
     const handle = new Handle(callback, args);
+    handle._context = captureWith(undefined);
     this._soon(runHandle, handle);
     return handle;
   }
@@ -172,7 +173,9 @@ export class Loop implements ClockHost {
     const d = checkDelay("callLater()", delay);
     checkFunction("callLater()", callback);
     if (this._closed) throw loopClosed("callLater() was called");
-    return this._at(this.time() + d, callback, args);
+    const handle = this._at(this.time() + d, callback, args);
+    handle._context = captureWith(undefined);
+    return handle;
   }
 
   /** Schedules `callback(...args)` at `when`, a time on this loop's clock (see `time()`). */
@@ -181,7 +184,9 @@ export class Loop implements ClockHost {
     if (w === null) throw new TypeError("callAt() expects a deadline in loop seconds: received null");
     checkFunction("callAt()", callback);
     if (this._closed) throw loopClosed("callAt() was called");
-    return this._at(w, callback, args);
+    const handle = this._at(w, callback, args);
+    handle._context = captureWith(undefined);
+    return handle;
   }
 
   /** A new pending Future bound to this loop. */

@@ -25,7 +25,7 @@
  *   scope inside it, fails at once with CancelledError (asyncio's `_must_cancel`).
  */
 import { CancelledError } from "../errors.js";
-import { storage } from "./context.js";
+import { runWith, storage } from "./context.js";
 import { PENDING, type Waiter } from "./states.js";
 import type { Loop } from "./loop.js";
 import type { Task } from "./task.js";
@@ -281,7 +281,7 @@ export class CancelScope implements CancelContext {
 
   /** Runs `fn(...args)` with this scope as the context of everything it starts. */
   run<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): R {
-    return storage.run(this, fn, ...args);
+    return runWith(this, fn, args);
   }
 
   /**

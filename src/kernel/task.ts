@@ -7,9 +7,10 @@
  *
  * A task is done only when its function has returned or thrown: cancelling never orphans work.
  */
+import type { AsyncResource } from "node:async_hooks";
 import { inspect } from "node:util";
 import { cancellationOf, CancelledError, InvalidStateError } from "../errors.js";
-import { storage } from "./context.js";
+import { captureWith, runWith, storage } from "./context.js";
 import { describeWaiter, Future } from "./future.js";
 import type { Loop } from "./loop.js";
 import { cancelWaits, holdsPendingWait, lastWaitSeq, pendingWaits, signalOf, type CancelContext, type CancelScope } from "./scope.js";
@@ -42,6 +43,8 @@ export interface TaskOptions {
 let taskCounter = 0;
 
 function startTask(task: Task<unknown>): void {
+  const context = task._context;
+  task._context = null;
   if (task._state !== PENDING) return;
   if (task._mustCancel) {
     // Cancelled before its first step: asyncio throws into the unstarted coroutine, so the body never runs.
@@ -49,7 +52,8 @@ function startTask(task: Task<unknown>): void {
     task._finishCancelled(new CancelledError(task._pendingCancelMessage));
     return;
   }
-  storage.run(task, startBody, task);
+  if (context !== null) context.runInAsyncScope(startBody, null, task);
+  else runWith(task, startBody, [task]);
 }
 
 function currentContextTask(): Task<unknown> | undefined {
@@ -133,6 +137,11 @@ export class Task<T = unknown> extends Future<T> implements Linked, CancelContex
   _fn: (() => PromiseLike<T> | T) | Promise<unknown> | null;
   /** @internal Null until read: the default name `Task-<id>` is built on demand. */
   _name: string | null;
+  /**
+   * @internal Until the task starts: the context it was created in, with the task as the
+   * library's context (see `captureWith`), so its code sees its creator's AsyncLocalStorage values.
+   */
+  _context: AsyncResource | null = null;
   /** @internal */ readonly _id = ++taskCounter;
   /** @internal Links of the loop's pending-task tree (see TaskList). */
   _prevTask: Linked | null = null;
@@ -195,7 +204,10 @@ export class Task<T = unknown> extends Future<T> implements Linked, CancelContex
     loop._tasks.add(this);
     if (observer !== null) observer.taskCreated(this);
     if (eager === true) startTask(this);
-    else loop._soon(startTask, this);
+    else {
+      this._context = captureWith(this);
+      loop._soon(startTask, this);
+    }
   }
 
   /**
