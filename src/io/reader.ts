@@ -365,8 +365,6 @@ export class StreamReader implements AsyncIterable<Buffer> {
    */
   private untilAttempt(seps: Buffer[], offset: number, line: boolean): Buffer | typeof NEED {
     const buflen = this.end - this.start;
-    // Another read may have taken bytes since the last look (a read the buffer satisfied while this one waited).
-    if (offset > buflen) offset = buflen;
     this.scanned = offset;
     if (buflen - offset >= (seps[seps.length - 1] as Buffer).length) {
       let at = -1;
@@ -406,6 +404,8 @@ export class StreamReader implements AsyncIterable<Buffer> {
     if (n === 0 || this.peeking) return EMPTY;
     const out = this.buf.subarray(this.start, this.start + n);
     this.start += n;
+    // Another read the buffer satisfied while one waits: the waiting scan's offset moves with the bytes.
+    if (this.waiter !== null) this.waitingOffset = Math.max(0, this.waitingOffset - n);
     if (this.start === this.end) {
       this.buf = EMPTY;
       this.start = this.end = 0;
