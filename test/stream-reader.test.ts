@@ -392,6 +392,22 @@ describe("StreamReader reads (test_streams.py)", T, () => {
       assert.equal(str(await t), "dex\n");
     }));
 
+  it("StreamReader fed from a source callback settles the woken read as the callback returns: a later cancel loses no byte", () =>
+    vrun(async () => {
+      const r = new StreamReader();
+      const t = createTask(async () => {
+        const line = await r.readline();
+        await ticks(); // the cancel is delivered here, after the line was returned
+        return line;
+      });
+      await ticks();
+      r._feedFromSource(Buffer.from("abc\nrest"));
+      assert.equal(r.buffered, 4); // the line is the task's already
+      t.cancel();
+      await assert.rejects(t, CancelledError);
+      assert.equal(str(await r.read(4)), "rest");
+    }));
+
   it("StreamReader a second concurrent read throws and the first goes on", () =>
     vrun(async () => {
       const r = new StreamReader();

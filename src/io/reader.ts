@@ -19,6 +19,7 @@
 import { inspect } from "node:util";
 import { checkSignal, currentContext, type WaitOptions } from "../kernel/waiting.js";
 import { describe } from "../kernel/validate.js";
+import { batchEnded, batchStarted } from "../kernel/batch.js";
 import { Parked, PROCEED, refusal, WAITING, type ParkKind } from "../sync/parked.js";
 import { IncompleteReadError, LimitOverrunError } from "./errors.js";
 
@@ -180,6 +181,30 @@ export class StreamReader implements AsyncIterable<Buffer> {
     if (this.waiter === null && !this.paused && this.end - this.start > 2 * this.limit && this._source !== null) {
       this.paused = true;
       this._source.pause();
+    }
+  }
+
+  /**
+   * @internal `feedData()` from a source's "data" callback (a socket, a pipe): run as a loop
+   * callback is (asyncio's `data_received` is one), so the read it wakes is settled as the
+   * callback returns, instead of in a microtask scheduled for it (a promise per wake-up).
+   */
+  _feedFromSource(chunk: Buffer): void {
+    batchStarted();
+    try {
+      this.feedData(chunk);
+    } finally {
+      batchEnded();
+    }
+  }
+
+  /** @internal `feedEof()` from a source's "end" callback, as `_feedFromSource()`. */
+  _eofFromSource(): void {
+    batchStarted();
+    try {
+      this.feedEof();
+    } finally {
+      batchEnded();
     }
   }
 
