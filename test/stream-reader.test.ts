@@ -349,6 +349,65 @@ describe("StreamReader reads (test_streams.py)", T, () => {
       assert.deepEqual(lines, ["a\n", "b\n", "c"]);
     }));
 
+  it("StreamReader for await waits across chunks and throws the reader's exception", () =>
+    vrun(async () => {
+      const r = new StreamReader();
+      const lines: string[] = [];
+      const t = createTask(async () => {
+        for await (const line of r) lines.push(str(line));
+      });
+      await ticks();
+      r.feedData("a");
+      r.feedData("b\nc");
+      await ticks();
+      assert.deepEqual(lines, ["ab\n"]);
+      r.setException(new RangeError("reset"));
+      await assert.rejects(t, RangeError);
+    }));
+
+  it("StreamReader for await cancelled while waiting for a line consumes nothing", () =>
+    vrun(async () => {
+      const r = new StreamReader();
+      r.feedData("x\npart");
+      const lines: string[] = [];
+      const t = createTask(async () => {
+        for await (const line of r) lines.push(str(line));
+      });
+      await ticks();
+      assert.deepEqual(lines, ["x\n"]);
+      t.cancel();
+      await assert.rejects(t, CancelledError);
+      r.feedData("ial\n");
+      assert.equal(str(await r.readline()), "partial\n");
+    }));
+
+  it("StreamReader readline waiting finds its separator after a read took buffered bytes from under it", () =>
+    vrun(async () => {
+      const r = new StreamReader();
+      r.feedData("abcde");
+      const t = createTask(() => r.readline());
+      await ticks();
+      assert.equal(str(await r.read(3)), "abc"); // satisfied by the buffer: it does not wait
+      r.feedData("x\n");
+      assert.equal(str(await t), "dex\n");
+    }));
+
+  it("StreamReader fed from a source callback settles the woken read as the callback returns: a later cancel loses no byte", () =>
+    vrun(async () => {
+      const r = new StreamReader();
+      const t = createTask(async () => {
+        const line = await r.readline();
+        await ticks(); // the cancel is delivered here, after the line was returned
+        return line;
+      });
+      await ticks();
+      r._feedFromSource(Buffer.from("abc\nrest"));
+      assert.equal(r.buffered, 4); // the line is the task's already
+      t.cancel();
+      await assert.rejects(t, CancelledError);
+      assert.equal(str(await r.read(4)), "rest");
+    }));
+
   it("StreamReader a second concurrent read throws and the first goes on", () =>
     vrun(async () => {
       const r = new StreamReader();

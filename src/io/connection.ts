@@ -31,8 +31,8 @@ const UNIX_CONNECT = emitterWaitKind("openUnixConnection()");
 export function streamsFor(socket: Socket, limit: number, unixNames: { peername: string; sockname: string } | null = null): [StreamReader, StreamWriter] {
   const reader = new StreamReader({ limit });
   reader._source = socket;
-  socket.on("data", (chunk: Buffer) => reader.feedData(chunk));
-  socket.on("end", () => reader.feedEof());
+  socket.on("data", (chunk: Buffer) => reader._feedFromSource(chunk));
+  socket.on("end", () => reader._eofFromSource());
   socket.on("error", (error: Error) => reader.setException(error));
   socket.on("close", () => {
     if (!reader.atEof() && reader.exception() === null) reader.feedEof();

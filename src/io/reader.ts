@@ -19,6 +19,7 @@
 import { inspect } from "node:util";
 import { checkSignal, currentContext, type WaitOptions } from "../kernel/waiting.js";
 import { describe } from "../kernel/validate.js";
+import { batchEnded, batchStarted } from "../kernel/batch.js";
 import { Parked, PROCEED, refusal, WAITING, type ParkKind } from "../sync/parked.js";
 import { IncompleteReadError, LimitOverrunError } from "./errors.js";
 
@@ -62,27 +63,30 @@ class ReadWait extends Parked<unknown> {
 
 function consumeRead(node: Parked): Buffer {
   const reader = node.host as StreamReader;
-  const step = reader._release();
+  reader._release();
   // Cancelled after the wake-up, before the resume: nothing was taken; the bytes stay for the next read.
   if (!node.settle()) throw node._error;
-  const result = step();
+  const result = reader._runWaiting();
   // Woken only when probe() found the step able to complete, and the buffer has only grown since.
   if (result === NEED) throw new Error("StreamReader: internal error: a woken read found no data");
   return result;
 }
 
-const KINDS = new Map<string, ParkKind>();
-function kindFor(op: string): ParkKind {
-  let kind = KINDS.get(op);
-  if (kind === undefined) {
-    kind = { op: `StreamReader.${op}()`, consume: consumeRead };
-    KINDS.set(op, kind);
-  }
-  return kind;
+/** The async iterator's read: readline() resolving to the iterator result itself (no `.then()` per line). */
+function consumeLine(node: Parked): IteratorResult<Buffer> {
+  return lineResult(consumeRead(node));
 }
 
-/** A read's synchronous attempt: the bytes, NEED, or a throw. */
-type Step = () => Buffer | typeof NEED;
+/** The reads, as the op codes a waiting read is kept as (no closure per call). */
+const READ = 0;
+const READEXACTLY = 1;
+const READUNTIL = 2;
+const READLINE = 3;
+type Op = typeof READ | typeof READEXACTLY | typeof READUNTIL | typeof READLINE;
+const OP_NAMES = ["read", "readexactly", "readuntil", "readline"] as const;
+
+const KINDS: readonly ParkKind[] = OP_NAMES.map((name) => ({ op: `StreamReader.${name}()`, consume: consumeRead }));
+const LINE_ITER_KIND: ParkKind = { op: "StreamReader.readline()", consume: consumeLine };
 
 /** Checks a limit option: a positive integer. */
 export function checkLimit(where: string, limit: unknown): number {
@@ -127,8 +131,13 @@ export class StreamReader implements AsyncIterable<Buffer> {
   private eof = false;
   private error: { value: unknown } | null = null;
   private waiter: Parked | null = null;
-  private waitingOp = "";
-  private waitingStep: Step | null = null;
+  /** The waiting read: its op, its byte count (read, readexactly), its separators and scan offset (readuntil, readline). */
+  private waitingOp: Op = READ;
+  private waitingN = 0;
+  private waitingSeps: Buffer[] = LINE_SEPS;
+  private waitingOffset = 0;
+  /** Where the last separator scan that found nothing would resume (set by `untilAttempt`). */
+  private scanned = 0;
   /** Set while `probe()` runs a step: `take()` then takes nothing. */
   private peeking = false;
   private paused = false;
@@ -175,6 +184,30 @@ export class StreamReader implements AsyncIterable<Buffer> {
     }
   }
 
+  /**
+   * @internal `feedData()` from a source's "data" callback (a socket, a pipe): run as a loop
+   * callback is (asyncio's `data_received` is one), so the read it wakes is settled as the
+   * callback returns, instead of in a microtask scheduled for it (a promise per wake-up).
+   */
+  _feedFromSource(chunk: Buffer): void {
+    batchStarted();
+    try {
+      this.feedData(chunk);
+    } finally {
+      batchEnded();
+    }
+  }
+
+  /** @internal `feedEof()` from a source's "end" callback, as `_feedFromSource()`. */
+  _eofFromSource(): void {
+    batchStarted();
+    try {
+      this.feedEof();
+    } finally {
+      batchEnded();
+    }
+  }
+
   /** Marks the end of the stream: reads return what is left, then empty buffers. */
   feedEof(): void {
     this.eof = true;
@@ -206,7 +239,8 @@ export class StreamReader implements AsyncIterable<Buffer> {
   // ---- reads ----
   // Each read is a synchronous attempt (the bytes, NEED, or a throw) run at once and again after
   // each wake-up: a read the buffer satisfies costs no wait, and bytes are only ever taken in the
-  // step that returns them.
+  // step that returns them. A waiting read is kept as its op code and arguments (fields of the
+  // reader), not as a closure: a read allocates nothing but its promise, and its node if it waits.
 
   /**
    * Reads up to `n` bytes (at least one, unless at EOF); with `n < 0` (the default), everything
@@ -215,12 +249,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
    */
   read(n = -1, options?: WaitOptions): Promise<Buffer> {
     if (typeof n !== "number" || !Number.isInteger(n)) return Promise.reject(new TypeError(`StreamReader.read() expects an integer byte count: received ${describe(n)}`));
-    return this.attempt("read", options, () => {
-      if (this.error !== null) throw this.error.value;
-      if (n === 0) return EMPTY;
-      if (n < 0) return this.eof ? this.take(this.end - this.start) : NEED;
-      return this.start === this.end && !this.eof ? NEED : this.take(Math.min(n, this.end - this.start));
-    });
+    return this.attempt(READ, n, LINE_SEPS, options, KINDS[READ] as ParkKind) as Promise<Buffer>;
   }
 
   /**
@@ -232,12 +261,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
     if (typeof n !== "number" || !Number.isInteger(n) || n < 0) {
       return Promise.reject(new RangeError(`StreamReader.readexactly() expects a byte count >= 0: received ${describe(n)}`));
     }
-    return this.attempt("readexactly", options, () => {
-      if (this.error !== null) throw this.error.value;
-      if (this.end - this.start >= n) return this.take(n);
-      if (this.eof) throw new IncompleteReadError(this.take(this.end - this.start), n);
-      return NEED;
-    });
+    return this.attempt(READEXACTLY, n, LINE_SEPS, options, KINDS[READEXACTLY] as ParkKind) as Promise<Buffer>;
   }
 
   /**
@@ -249,12 +273,11 @@ export class StreamReader implements AsyncIterable<Buffer> {
   readuntil(separator: string | Uint8Array | readonly (string | Uint8Array)[] = NEWLINE, options?: WaitOptions): Promise<Buffer> {
     let seps: Buffer[];
     try {
-      seps = toSeparators("StreamReader.readuntil()", separator);
+      seps = separator === NEWLINE ? LINE_SEPS : toSeparators("StreamReader.readuntil()", separator);
     } catch (error) {
       return Promise.reject(error);
     }
-    const state = { offset: 0 };
-    return this.attempt("readuntil", options, () => this.untilAttempt(seps, state, false));
+    return this.attempt(READUNTIL, 0, seps, options, KINDS[READUNTIL] as ParkKind) as Promise<Buffer>;
   }
 
   /**
@@ -262,20 +285,20 @@ export class StreamReader implements AsyncIterable<Buffer> {
    * @throws LimitOverrunError if the line is longer than `limit` (the line is discarded, as asyncio does).
    */
   readline(options?: WaitOptions): Promise<Buffer> {
-    const state = { offset: 0 };
-    return this.attempt("readline", options, () => this.untilAttempt(LINE_SEPS, state, true));
+    return this.attempt(READLINE, 0, LINE_SEPS, options, KINDS[READLINE] as ParkKind) as Promise<Buffer>;
   }
 
   /** `for await (const line of reader)`: lines until EOF (readline() semantics). */
   [Symbol.asyncIterator](): AsyncIterator<Buffer> {
-    return { next: () => this.readline().then(lineResult) };
+    // Each line's wait resolves to the iterator result itself: one promise per line, not two.
+    return { next: () => this.attempt(READLINE, 0, LINE_SEPS, undefined, LINE_ITER_KIND) as Promise<IteratorResult<Buffer>> };
   }
 
   [inspect.custom](): string {
     const parts = [`${this.end - this.start} bytes`];
     if (this.eof) parts.push("eof");
     if (this.limit !== DEFAULT_LIMIT) parts.push(`limit=${this.limit}`);
-    if (this.waiter !== null) parts.push(`waiter=${this.waitingOp}()`);
+    if (this.waiter !== null) parts.push(`waiter=${OP_NAMES[this.waitingOp]}()`);
     if (this.error !== null) parts.push(`exception=${inspect(this.error.value, { depth: 0 })}`);
     if (this.paused) parts.push("paused");
     return `<StreamReader ${parts.join(" ")}>`;
@@ -284,50 +307,57 @@ export class StreamReader implements AsyncIterable<Buffer> {
   // ---- internals ----
 
   /**
-   * Runs `step` now; if it needs more data, parks until `feedData`/`feedEof` make it able to
-   * complete. Every read is a library await, even one the buffer satisfies at once: a cancellation
-   * pending for the task (or an aborted signal) is delivered first, as at any primitive's door.
+   * Runs the read's step now; if it needs more data, parks until `feedData`/`feedEof` make it able
+   * to complete. Every read is a library await, even one the buffer satisfies at once: a
+   * cancellation pending for the task (or an aborted signal) is delivered first, as at any
+   * primitive's door. Resolves to the bytes, or (the async iterator's kind) to its iterator result.
    */
-  private attempt(op: string, options: WaitOptions | undefined, step: Step): Promise<Buffer> {
+  private attempt(op: Op, n: number, seps: Buffer[], options: WaitOptions | undefined, kind: ParkKind): Promise<unknown> {
     let signal: AbortSignal | undefined;
     let result: Buffer | typeof NEED;
     const ctx = currentContext();
     try {
-      signal = checkSignal(`StreamReader.${op}()`, options);
+      signal = options === undefined ? undefined : checkSignal(`StreamReader.${OP_NAMES[op]}()`, options);
       const refused = refusal(ctx, signal);
       if (refused !== PROCEED) throw refused as Error;
-      result = step();
+      result = this.runStep(op, n, seps, 0);
     } catch (error) {
       return Promise.reject(error);
     }
-    if (result !== NEED) return Promise.resolve(result);
+    if (result !== NEED) return Promise.resolve(kind === LINE_ITER_KIND ? lineResult(result) : result);
     if (this.waiter !== null) {
-      return Promise.reject(new Error(`StreamReader.${op}() called while another task is already waiting for incoming data (in ${this.waitingOp}())`));
+      return Promise.reject(new Error(`StreamReader.${OP_NAMES[op]}() called while another task is already waiting for incoming data (in ${OP_NAMES[this.waitingOp]}())`));
     }
     // A read that needs more data than is buffered must get it: never wait on a paused source.
     if (this.paused) this.resumeSource();
-    const node = new ReadWait(this, kindFor(op));
+    const node = new ReadWait(this, kind);
     this.waiter = node;
     this.waitingOp = op;
-    this.waitingStep = step;
-    return node.park<Buffer>(null, ctx, signal);
+    this.waitingN = n;
+    this.waitingSeps = seps;
+    this.waitingOffset = op === READUNTIL || op === READLINE ? this.scanned : 0;
+    return node.park(null, ctx, signal);
   }
 
-  /** @internal The waiting read ends: returns its step. */
-  _release(): Step {
-    const step = this.waitingStep as Step;
+  /** @internal The waiting read ends (its node settles or fails); its step stays set for `_runWaiting()`. */
+  _release(): void {
     this.waiter = null;
-    this.waitingStep = null;
-    return step;
+  }
+
+  /** @internal Runs the waiting read's step (after `_release()`, in its settle step). */
+  _runWaiting(): Buffer | typeof NEED {
+    const seps = this.waitingSeps;
+    this.waitingSeps = LINE_SEPS;
+    return this.runStep(this.waitingOp, this.waitingN, seps, this.waitingOffset);
   }
 
   /** Whether the waiting read's step would complete (or throw) now; takes nothing. */
   private probe(): boolean {
-    const step = this.waitingStep;
-    if (step === null) return false;
     this.peeking = true;
     try {
-      return step() !== NEED;
+      const result = this.runStep(this.waitingOp, this.waitingN, this.waitingSeps, this.waitingOffset);
+      if (result === NEED) this.waitingOffset = this.scanned;
+      return result !== NEED;
     } catch {
       return true; // it would throw: wake it so that it does, in its own step
     } finally {
@@ -335,15 +365,37 @@ export class StreamReader implements AsyncIterable<Buffer> {
     }
   }
 
-  /** One look for a separator (asyncio's readuntil loop body); `line`: readline's handling of EOF and overruns. */
-  private untilAttempt(seps: Buffer[], state: { offset: number }, line: boolean): Buffer | typeof NEED {
+  /** One synchronous attempt of a read: the bytes, NEED (then `scanned` is where a separator scan resumes), or a throw. */
+  private runStep(op: Op, n: number, seps: Buffer[], offset: number): Buffer | typeof NEED {
     if (this.error !== null) throw this.error.value;
+    switch (op) {
+      case READLINE:
+        return this.untilAttempt(seps, offset, true);
+      case READUNTIL:
+        return this.untilAttempt(seps, offset, false);
+      case READEXACTLY:
+        if (this.end - this.start >= n) return this.take(n);
+        if (this.eof) throw new IncompleteReadError(this.take(this.end - this.start), n);
+        return NEED;
+      default:
+        if (n === 0) return EMPTY;
+        if (n < 0) return this.eof ? this.take(this.end - this.start) : NEED;
+        return this.start === this.end && !this.eof ? NEED : this.take(Math.min(n, this.end - this.start));
+    }
+  }
+
+  /**
+   * One look for a separator from `offset` (asyncio's readuntil loop body); `line`: readline's
+   * handling of EOF and overruns. Needing more data, it leaves in `scanned` where the next look starts.
+   */
+  private untilAttempt(seps: Buffer[], offset: number, line: boolean): Buffer | typeof NEED {
     const buflen = this.end - this.start;
-    if (buflen - state.offset >= (seps[seps.length - 1] as Buffer).length) {
+    this.scanned = offset;
+    if (buflen - offset >= (seps[seps.length - 1] as Buffer).length) {
       let at = -1;
       let length = 0;
       for (const sep of seps) {
-        const i = this.buf.indexOf(sep, this.start + state.offset);
+        const i = this.buf.indexOf(sep, this.start + offset);
         // The buffer may hold stale bytes past `end`: a match must end within it.
         if (i !== -1 && i + sep.length <= this.end && (at === -1 || i < at)) {
           at = i;
@@ -358,11 +410,11 @@ export class StreamReader implements AsyncIterable<Buffer> {
         }
         return this.take(at + length);
       }
-      state.offset = Math.max(0, buflen + 1 - (seps[0] as Buffer).length);
-      if (state.offset > this.limit) {
-        const consumed = state.offset;
+      offset = Math.max(0, buflen + 1 - (seps[0] as Buffer).length);
+      this.scanned = offset;
+      if (offset > this.limit) {
         if (line) this.take(buflen);
-        throw new LimitOverrunError("Separator is not found, and chunk exceed the limit", consumed);
+        throw new LimitOverrunError("Separator is not found, and chunk exceed the limit", offset);
       }
     }
     if (this.eof) {
@@ -377,6 +429,8 @@ export class StreamReader implements AsyncIterable<Buffer> {
     if (n === 0 || this.peeking) return EMPTY;
     const out = this.buf.subarray(this.start, this.start + n);
     this.start += n;
+    // Another read the buffer satisfied while one waits: the waiting scan's offset moves with the bytes.
+    if (this.waiter !== null) this.waitingOffset = Math.max(0, this.waitingOffset - n);
     if (this.start === this.end) {
       this.buf = EMPTY;
       this.start = this.end = 0;

@@ -86,9 +86,9 @@ function readerFor(sources: Readable[], limit: number): StreamReader {
   };
   let open = sources.length;
   for (const source of sources) {
-    source.on("data", (chunk: Buffer) => reader.feedData(chunk));
+    source.on("data", (chunk: Buffer) => reader._feedFromSource(chunk));
     source.on("end", () => {
-      if (--open === 0) reader.feedEof();
+      if (--open === 0) reader._eofFromSource();
     });
     source.on("error", (error: Error) => reader.setException(error));
   }
