@@ -103,7 +103,7 @@ class CompletionOrder<T> {
     const loop = (this.loop = currentLoop());
     this.deadline = timeout === null ? Infinity : loop.time() + timeout;
     this.timeoutSeconds = timeout;
-    if (futures.size > 0 && timeout !== null) this.timer = loop.callLater(timeout, this.timedOut);
+    if (futures.size > 0 && timeout !== null) this.timer = loop._callAt(this.deadline, this.timedOut);
   }
 
   /** Claims one of the remaining results; false once all have been handed out. */
@@ -143,7 +143,7 @@ class CompletionOrder<T> {
   private rearm(): void {
     if (this.timer !== null || this.todo.size === 0 || this.deadline === Infinity) return;
     if (this.deadline <= this.loop.time()) this.onTimeout();
-    else this.timer = this.loop.callAt(this.deadline, this.timedOut);
+    else this.timer = this.loop._callAt(this.deadline, this.timedOut);
   }
 
   private cancelTimer(): void {

@@ -76,7 +76,7 @@ export class Timeout {
     this.handle = null;
     if (w === null) return;
     const loop = (this.scope as CancelScope)._loop;
-    this.handle = w <= loop.time() ? loop.callSoon(this.onTimeout) : loop.callAt(w, this.onTimeout);
+    this.handle = w <= loop.time() ? loop._callSoon(this.onTimeout) : loop._callAt(w, this.onTimeout);
   }
 
   /** @internal Enters the scope in `ctx`; returns the cancel scope its body runs in. */

@@ -83,7 +83,7 @@ async function waitFutures<T>(
   const release = (): void => {
     if (!waiter.done()) waiter.setResult(undefined);
   };
-  const timer = timeout === null ? null : loop.callLater(timeout, release);
+  const timer = timeout === null ? null : loop._callAt(loop.time() + timeout, release);
   let counter = futures.size;
   const onCompletion = (f: Future<T>): void => {
     counter--;

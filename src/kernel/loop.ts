@@ -189,6 +189,18 @@ export class Loop implements ClockHost {
     return handle;
   }
 
+  /** @internal `callSoon()` for the library's own callbacks: no caller's context to capture. */
+  _callSoon(callback: () => void): Handle {
+    const handle = new Handle(callback, []);
+    this._soon(runHandle, handle);
+    return handle;
+  }
+
+  /** @internal `callAt()` for the library's own callbacks (validated by the caller): no context to capture. */
+  _callAt(when: number, callback: () => void): TimerHandle {
+    return this._at(when, callback, []);
+  }
+
   /** A new pending Future bound to this loop. */
   createFuture<T = unknown>(): Future<T> {
     return new Future<T>(this);

@@ -242,7 +242,7 @@ export class RateLimiter {
       if (this.timer.when() === when) return;
       this.timer.cancel();
     }
-    this.timer = loop.callAt(when, this.onTimer);
+    this.timer = loop._callAt(when, this.onTimer);
   }
 
   private cancelTimer(): void {
