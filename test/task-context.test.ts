@@ -7,12 +7,15 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import assert from "node:assert/strict";
 import { createTask, currentTask, Event, type Task, gather, getRunningLoop, run, sleep, timeout, waitFor, CancelledError } from "../src/index.js";
-import { describe, it } from "./helpers.js";
+import { describe, it, unsupportedOn } from "./helpers.js";
+
+/** src/kernel/context.ts: on Deno a captured context kept finished tasks reachable, so Deno starts tasks in the batch's context. */
+const NO_CAPTURE = { deno: "tasks do not capture their creator's context on Deno (an AsyncResource kept finished tasks reachable there)" };
 
 const request = new AsyncLocalStorage<string>();
 
 describe("task context", () => {
-  it("a task sees its creator's AsyncLocalStorage value, not the value of whoever scheduled the loop's batch", async () => {
+  it("a task sees its creator's AsyncLocalStorage value, not the value of whoever scheduled the loop's batch", { skip: unsupportedOn(NO_CAPTURE) }, async () => {
     const seen = await run(async () => {
       const work = async (): Promise<[string | undefined, string | undefined]> => {
         const atStart = request.getStore();
@@ -40,7 +43,7 @@ describe("task context", () => {
     assert.equal(seen, "eager");
   });
 
-  it("a value a task enters does not reach its sibling, its creator, or tasks created after", async () => {
+  it("a value a task enters does not reach its sibling, its creator, or tasks created after", { skip: unsupportedOn(NO_CAPTURE) }, async () => {
     await run(async () => {
       const entered = new Event();
       const a = createTask(async () => {
@@ -83,7 +86,7 @@ describe("task context", () => {
     });
   });
 
-  it("a callSoon/callLater callback runs in its caller's context, outside any task (asyncio's copy_context())", async () => {
+  it("a callSoon/callLater callback runs in its caller's context, outside any task (asyncio's copy_context())", { skip: unsupportedOn(NO_CAPTURE) }, async () => {
     const seen = await run(async () => {
       const loop = getRunningLoop();
       // A batch scheduled by other code first: each callback still gets its own caller's context.

@@ -59,9 +59,19 @@ const NO_DESTROY = { requireManualDestroy: true } as const;
  */
 const LOAD_CONTEXT = new AsyncResource(RESOURCE, NO_DESTROY);
 
+/**
+ * Whether contexts are captured with AsyncResource. Not on Deno 2.9: there a resource holding a
+ * context kept the tasks of that context reachable after they finished (test/lifecycle.test.ts),
+ * so Deno keeps the earlier way: tasks start in the loop batch's context (a task does not see its
+ * creator's AsyncLocalStorage values there), and loop callbacks run in the scheduling code's.
+ */
+const CAPTURE = typeof process.versions["deno"] !== "string";
+
 /** Runs `fn` outside any task and any caller's context, so that what it schedules inherits neither. */
 export function outsideTasks<A>(fn: (arg: A) => void, arg: A): void {
-  LOAD_CONTEXT.runInAsyncScope(fn, null, arg);
+  if (CAPTURE) LOAD_CONTEXT.runInAsyncScope(fn, null, arg);
+  // run(undefined) rather than exit(): on Node 20, exit() disables and re-enables the async hooks.
+  else storage.run(undefined as never, fn, arg);
 }
 
 /**
@@ -103,7 +113,8 @@ function enterAndRun<A extends unknown[], R>(store: CancelContext, fn: (...args:
  * tasks run in a copy of their creator's contextvars), whenever the loop starts it; a callback
  * scheduled with `callSoon()` takes it with no library context (a callback runs outside any task).
  */
-export function captureWith(store: CancelContext | undefined): AsyncResource {
+export function captureWith(store: CancelContext | undefined): AsyncResource | null {
+  if (!CAPTURE) return null;
   if (!FRAMES) return storage.run(store as CancelContext, newResource);
   return newResource().runInAsyncScope(enterAndCapture, null, store);
 }
