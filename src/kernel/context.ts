@@ -119,6 +119,28 @@ export function captureWith(store: CancelContext | undefined): AsyncResource | n
   return newResource().runInAsyncScope(enterAndCapture, null, store);
 }
 
+/**
+ * A new task's capture of its creator's context. Where frames are in use it holds the creator's
+ * frame as it is (no copy: the siblings a loop creates share it), and the task's store is entered
+ * when it starts (`enterCaptured`), one frame copy then; elsewhere the store is in the capture.
+ */
+export function captureCreator(store: CancelContext): AsyncResource | null {
+  if (!CAPTURE) return null;
+  if (!FRAMES) return storage.run(store, newResource);
+  return newResource();
+}
+
+function enterAndCall<A>(store: CancelContext, fn: (arg: A) => void, arg: A): void {
+  storage.enterWith(store);
+  fn(arg);
+}
+
+/** Calls `fn(arg)` in a context taken by `captureCreator(store)`, with `store` as the library's. */
+export function enterCaptured<A>(context: AsyncResource, store: CancelContext, fn: (arg: A) => void, arg: A): void {
+  if (!FRAMES) context.runInAsyncScope(fn, null, arg);
+  else context.runInAsyncScope(enterAndCall, null, store, fn, arg);
+}
+
 /** `storage.run(store, fn, ...args)`, with one frame copy instead of two where frames are in use. */
 export function runWith<A extends unknown[], R>(store: CancelContext, fn: (...args: A) => R, args: A): R {
   if (!FRAMES) return storage.run(store, fn, ...args);

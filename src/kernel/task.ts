@@ -10,7 +10,7 @@
 import type { AsyncResource } from "node:async_hooks";
 import { inspect } from "node:util";
 import { cancellationOf, CancelledError, InvalidStateError } from "../errors.js";
-import { captureWith, runWith, storage } from "./context.js";
+import { captureCreator, enterCaptured, runWith, storage } from "./context.js";
 import { describeWaiter, Future } from "./future.js";
 import type { Loop } from "./loop.js";
 import { cancelWaits, holdsPendingWait, lastWaitSeq, pendingWaits, signalOf, type CancelContext, type CancelScope } from "./scope.js";
@@ -52,7 +52,7 @@ function startTask(task: Task<unknown>): void {
     task._finishCancelled(new CancelledError(task._pendingCancelMessage));
     return;
   }
-  if (context !== null) context.runInAsyncScope(startBody, null, task);
+  if (context !== null) enterCaptured(context, task, startBody, task);
   else runWith(task, startBody, [task]);
 }
 
@@ -205,7 +205,7 @@ export class Task<T = unknown> extends Future<T> implements Linked, CancelContex
     if (observer !== null) observer.taskCreated(this);
     if (eager === true) startTask(this);
     else {
-      this._context = captureWith(this);
+      this._context = captureCreator(this);
       loop._soon(startTask, this);
     }
   }
