@@ -415,7 +415,7 @@ for (const Kind of [Queue, LifoQueue, PriorityQueue]) {
           }
         };
         const tasks = [createTask(worker), createTask(worker)];
-        await q.join();
+        assert.equal(await q.join(), undefined, "join() resolves to nothing, as asyncio's returns None");
         assert.equal(accumulator, 4950);
         running = false;
         for (let i = 0; i < tasks.length; i++) q.putNowait(0);
@@ -425,7 +425,7 @@ for (const Kind of [Queue, LifoQueue, PriorityQueue]) {
     it(`${Kind.name} join on an empty queue returns at once`, () =>
       run(async () => {
         const q = new Kind<number>();
-        await q.join();
+        assert.equal(await q.join(), undefined);
         await q.join();
       }));
 

@@ -236,7 +236,7 @@ export class Queue<T> implements AsyncIterable<T> {
   /** Resolves once every item put has been marked done by `taskDone()` (at once if none is pending). */
   join(options?: WaitOptions): Promise<void> {
     // Reported as waiting on this queue, not on its internal Event.
-    return this.finished._wait(this.joinKind, options, this) as Promise<unknown> as Promise<void>;
+    return this.finished._wait(this.joinKind, options, this) as Promise<undefined>;
   }
 
   /**

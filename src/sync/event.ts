@@ -24,17 +24,26 @@ export interface EventStatistics {
 }
 
 const TRUE = Promise.resolve(true as const);
+const VOID = Promise.resolve(undefined);
 
 function consumeWait(node: Parked): true {
   if (node.settle()) return true;
   throw node._error;
 }
 
+function consumeWaitVoid(node: Parked): undefined {
+  if (node.settle()) return undefined;
+  throw node._error;
+}
+
 const WAIT: ParkKind = { op: "Event.wait()", consume: consumeWait };
 
-/** @internal The kind of an Event wait reported under another name (`Queue.join()`). */
+/**
+ * @internal The kind of an Event wait reported under another name, resolving to undefined
+ * (`Queue.join()`, whose asyncio counterpart returns None).
+ */
 export function eventWaitKind(op: string): ParkKind {
-  return { op, consume: consumeWait };
+  return { op, consume: consumeWaitVoid };
 }
 
 export class Event {
@@ -63,7 +72,7 @@ export class Event {
    * @throws TypeError if `options.signal` is not an AbortSignal.
    */
   wait(options?: WaitOptions): Promise<true> {
-    return this._wait(WAIT, options);
+    return this._wait(WAIT, options) as Promise<true>;
   }
 
   /** Counts of waiters, for tests and monitoring. */
@@ -80,12 +89,12 @@ export class Event {
    * @internal `wait()` under another name in reports: `Queue.join()` waits on its internal Event
    * but names the queue (`host`) in the task tree.
    */
-  _wait(kind: ParkKind, options: WaitOptions | undefined, host: object = this): Promise<true> {
+  _wait(kind: ParkKind, options: WaitOptions | undefined, host: object = this): Promise<true | undefined> {
     const signal = options === undefined ? undefined : checkSignal(kindName(kind, host), options);
     const task = currentContext();
     const refused = refusal(task, signal);
     if (refused !== PROCEED) return Promise.reject(refused);
-    if (this.flag) return TRUE;
-    return new Parked(host, kind).park<true>(this.waiters, task, signal);
+    if (this.flag) return kind === WAIT ? TRUE : VOID;
+    return new Parked(host, kind).park<true | undefined>(this.waiters, task, signal);
   }
 }
