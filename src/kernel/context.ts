@@ -64,6 +64,9 @@ const LOAD_CONTEXT = new AsyncResource(RESOURCE, NO_DESTROY);
  * context kept the tasks of that context reachable after they finished (test/lifecycle.test.ts),
  * so Deno keeps the earlier way: tasks start in the loop batch's context (a task does not see its
  * creator's AsyncLocalStorage values there), and loop callbacks run in the scheduling code's.
+ * Reduced: inside `als.run(o, () => new AsyncResource()).runInAsyncScope(...)`, a resource created
+ * under `als.run(undefined, ...)` (or `enterWith`, or `exit`) still keeps `o` reachable on Deno 2.9,
+ * though `o` is shadowed there; on Node both are collected.
  */
 const CAPTURE = typeof process.versions["deno"] !== "string";
 
