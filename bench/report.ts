@@ -117,6 +117,14 @@ export const METHOD = [
   "tax. The guard's sizes are small (4k–20k tasks, not 100k), so its ratios are not the report's. Not run",
   "in CI (timings there are too noisy); run it before every resolve and put its table in the note.",
   "",
+  "**Comparing two versions of the library.** `bench/ab/process.ts <A checkout> <B checkout> [rounds]",
+  "[workloads] [-- node flags]` runs the same small workloads against two checkouts (a `git worktree`",
+  "of the older commit, its node_modules a symlink), each run in a fresh process holding one copy of",
+  "the library, A and B alternating with the order swapped every round; it reports the median of the",
+  "per-round ratios B ÷ A and their range, in main-thread CPU where Node has `process.threadCpuUsage()`",
+  "(the process clock also counts the collector's helper threads). `bench/ab.ts` is the quick",
+  "in-process version (both copies in one heap, both context stores live: rougher).",
+  "",
 ];
 
 function escapeMd(text: string): string {
