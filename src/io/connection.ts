@@ -49,7 +49,10 @@ export function onreadInto(reader: StreamReader): { buffer: Buffer; callback: (n
   return {
     buffer: readBuffer,
     callback: (n: number, buf: Buffer): boolean => {
-      reader._feedFromSource(Buffer.copyBytesFrom(buf, 0, n));
+      // allocUnsafe: small reads come from Node's pool (Buffer.copyBytesFrom allocates a new ArrayBuffer: ~5x slower).
+      const chunk = Buffer.allocUnsafe(n);
+      buf.copy(chunk, 0, 0, n);
+      reader._feedFromSource(chunk);
       return true;
     },
   };
