@@ -408,6 +408,40 @@ describe("StreamReader reads (test_streams.py)", T, () => {
       assert.equal(str(await r.read(4)), "rest");
     }));
 
+  // The woken read takes what its wake-up probe found only if the buffer is as the probe saw it.
+  it("StreamReader woken readline re-reads after a buffered read took its line before it resumed", () =>
+    vrun(async () => {
+      const r = new StreamReader();
+      const t = createTask(() => r.readline());
+      await ticks();
+      r.feedData("abc\ndefgh\n"); // wakes t (its probe found "abc\n")
+      const other = r.readline(); // satisfied by the buffer before t resumes: takes "abc\n"
+      assert.equal(str(await other), "abc\n");
+      assert.equal(str(await t), "defgh\n");
+      assert.equal(r.buffered, 0);
+    }));
+
+  it("StreamReader woken read sees data fed after its wake-up when the read's result depends on it", () =>
+    vrun(async () => {
+      const r = new StreamReader();
+      const t = createTask(() => r.read(10));
+      await ticks();
+      r.feedData("ab"); // wakes t: its probe would take 2 bytes
+      r.feedData("cd"); // same step, before t resumes: the read returns all four
+      assert.equal(str(await t), "abcd");
+    }));
+
+  it("StreamReader woken readline throws an exception set after its wake-up, and the line stays", () =>
+    vrun(async () => {
+      const r = new StreamReader();
+      const t = createTask(() => r.readline());
+      await ticks();
+      r.feedData("abc\n");
+      r.setException(new RangeError("reset"));
+      await assert.rejects(t, RangeError);
+      assert.equal(r.buffered, 4);
+    }));
+
   it("StreamReader a second concurrent read throws and the first goes on", () =>
     vrun(async () => {
       const r = new StreamReader();

@@ -334,6 +334,47 @@ describe("StreamWriter", T, () => {
         done.set(); // on failure too: `await using` waits for the handler
       }
     }));
+
+  // openConnection's reader is fed through Node's `onread` (one shared read buffer): the same
+  // flow control, and bytes handed out stay as they were while later reads reuse that buffer.
+  it("StreamReader of openConnection pauses its socket at twice the limit and every byte still arrives", () =>
+    run(async () => {
+      const limit = 4096;
+      const total = 256 * limit;
+      const oneRead = runtime === "node" ? 65536 : 262144;
+      const sent = new Event();
+      await using server = await startServer(async (_reader, writer) => {
+        writer.write(Buffer.alloc(total, 98));
+        writer.writeEof();
+        sent.set();
+        await writer.drain();
+      }, "127.0.0.1", 0);
+      const [r] = await openConnection("127.0.0.1", portOf(server), { limit });
+      await sent.wait();
+      await until(() => r.buffered > 2 * limit);
+      await sleep(0.05);
+      assert.ok(r.buffered < 2 * limit + oneRead + 1, `buffered ${r.buffered}`);
+      assert.ok(r.buffered < total);
+      const all = await r.read(-1);
+      assert.equal(all.length, total);
+      assert.ok(all.every((b) => b === 98));
+    }));
+
+  it("StreamReader of openConnection: lines already returned keep their bytes while later reads arrive", () =>
+    run(async () => {
+      await using server = await startServer(async (reader, writer) => {
+        for await (const line of reader) writer.write(line);
+      }, "127.0.0.1", 0);
+      const [reader, writer] = await openConnection("127.0.0.1", portOf(server));
+      const lines: Buffer[] = [];
+      for (let i = 0; i < 200; i++) {
+        writer.write(`line ${i} ${"x".repeat(i)}\n`);
+        lines.push(await reader.readline());
+      }
+      lines.forEach((line, i) => assert.equal(line.toString(), `line ${i} ${"x".repeat(i)}\n`));
+      writer.close();
+      await writer.waitClosed();
+    }));
 });
 
 describe("Server lifetime (test_server.py)", T, () => {

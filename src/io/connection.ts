@@ -27,11 +27,50 @@ export interface OpenConnectionOptions {
 const CONNECT = emitterWaitKind("openConnection()");
 const UNIX_CONNECT = emitterWaitKind("openUnixConnection()");
 
-/** @internal Feeds `socket` into a new reader and wraps it in a writer. */
-export function streamsFor(socket: Socket, limit: number, unixNames: { peername: string; sockname: string } | null = null): [StreamReader, StreamWriter] {
-  const reader = new StreamReader({ limit });
+/**
+ * Whether connections this side opens read through `onread` (Node's net.connect option): the
+ * socket reads into one shared buffer and hands each read to a callback, skipping the Readable
+ * stream's per-chunk work ("data" event, a maybeReadMore tick per chunk). Measured on a
+ * line-by-line echo on Node 20: about 0.8 µs less CPU per read. Node only: Deno's and Bun's
+ * node:net are not relied on to honour it. Accepted (server) sockets cannot take the option.
+ */
+const ONREAD = typeof process.versions["deno"] !== "string" && typeof process.versions["bun"] !== "string";
+
+/**
+ * The buffer every `onread` connection reads into. One is enough: a read fills it and its callback
+ * runs at once, on this thread, and copies the bytes out before the next read can happen.
+ */
+let readBuffer: Buffer | null = null;
+
+/** @internal The `onread` option feeding `reader`: each read's bytes, copied into fresh memory (reads return views of it). */
+export function onreadInto(reader: StreamReader): { buffer: Buffer; callback: (n: number, buf: Buffer) => boolean } | undefined {
+  if (!ONREAD) return undefined;
+  readBuffer ??= Buffer.allocUnsafe(65536);
+  return {
+    buffer: readBuffer,
+    callback: (n: number, buf: Buffer): boolean => {
+      // allocUnsafe: small reads come from Node's pool (Buffer.copyBytesFrom allocates a new ArrayBuffer: ~5x slower).
+      const chunk = Buffer.allocUnsafe(n);
+      buf.copy(chunk, 0, 0, n);
+      reader._feedFromSource(chunk);
+      return true;
+    },
+  };
+}
+
+/**
+ * @internal Feeds `socket` into a reader (a new one, or `reader` when the socket was made with
+ * `onreadInto(reader)`, which already feeds it) and wraps it in a writer.
+ */
+export function streamsFor(
+  socket: Socket,
+  limit: number,
+  unixNames: { peername: string; sockname: string } | null = null,
+  onreadReader: StreamReader | null = null,
+): [StreamReader, StreamWriter] {
+  const reader = onreadReader ?? new StreamReader({ limit });
   reader._source = socket;
-  socket.on("data", (chunk: Buffer) => reader._feedFromSource(chunk));
+  if (onreadReader === null) socket.on("data", (chunk: Buffer) => reader._feedFromSource(chunk));
   socket.on("end", () => reader._eofFromSource());
   socket.on("error", (error: Error) => reader.setException(error));
   socket.on("close", () => {
@@ -101,8 +140,10 @@ export async function openConnection(host: string, port: number, options?: OpenC
     await connected(socket, "secureConnect", CONNECT, signal);
     return pair;
   }
-  const socket = netConnect({ host: h, port: p, allowHalfOpen: true, noDelay: true });
-  const pair = streamsFor(socket, limit);
+  const reader = new StreamReader({ limit });
+  const onread = onreadInto(reader);
+  const socket = netConnect({ host: h, port: p, allowHalfOpen: true, noDelay: true, ...(onread !== undefined ? { onread } : {}) });
+  const pair = streamsFor(socket, limit, null, onread !== undefined ? reader : null);
   await connected(socket, "connect", CONNECT, signal);
   return pair;
 }
@@ -116,8 +157,10 @@ export async function openUnixConnection(path: string, options?: Omit<OpenConnec
   const opts = checkOptions("openUnixConnection()", options);
   const limit = checkLimit("openUnixConnection()", opts.limit);
   const signal = checkSignal("openUnixConnection()", opts);
-  const socket = netConnect({ path, allowHalfOpen: true });
-  const pair = streamsFor(socket, limit, { peername: path, sockname: "" });
+  const reader = new StreamReader({ limit });
+  const onread = onreadInto(reader);
+  const socket = netConnect({ path, allowHalfOpen: true, ...(onread !== undefined ? { onread } : {}) });
+  const pair = streamsFor(socket, limit, { peername: path, sockname: "" }, onread !== undefined ? reader : null);
   await connected(socket, "connect", UNIX_CONNECT, signal);
   return pair;
 }

@@ -138,8 +138,18 @@ export class StreamReader implements AsyncIterable<Buffer> {
   private waitingOffset = 0;
   /** Where the last separator scan that found nothing would resume (set by `untilAttempt`). */
   private scanned = 0;
-  /** Set while `probe()` runs a step: `take()` then takes nothing. */
+  /** Set while `probe()` runs a step: `take()` then takes nothing, and records in `probedN` what it would take. */
   private peeking = false;
+  /**
+   * What the last successful probe found: the byte count the woken read will take, valid while the
+   * buffer is as the probe saw it (same memory, start and end). The settle step then takes it
+   * without scanning the line again; any change in between (another read, more data, an error)
+   * makes it run the step afresh.
+   */
+  private probedN = -1;
+  private probedBuf: Buffer = EMPTY;
+  private probedStart = 0;
+  private probedEnd = 0;
   private paused = false;
   /** @internal What flow control pauses; set by whoever feeds the reader. */
   _source: FlowSource | null = null;
@@ -348,17 +358,35 @@ export class StreamReader implements AsyncIterable<Buffer> {
   _runWaiting(): Buffer | typeof NEED {
     const seps = this.waitingSeps;
     this.waitingSeps = LINE_SEPS;
+    const n = this.probedN;
+    if (n >= 0) {
+      const same = this.buf === this.probedBuf && this.start === this.probedStart && this.end === this.probedEnd;
+      this.probedN = -1;
+      this.probedBuf = EMPTY; // holds no memory past the read
+      // The buffer as the probe saw it: the step would take exactly these bytes (it is a function of that state).
+      if (same && this.error === null) return this.take(n);
+    }
     return this.runStep(this.waitingOp, this.waitingN, seps, this.waitingOffset);
   }
 
   /** Whether the waiting read's step would complete (or throw) now; takes nothing. */
   private probe(): boolean {
     this.peeking = true;
+    this.probedN = -1;
     try {
       const result = this.runStep(this.waitingOp, this.waitingN, this.waitingSeps, this.waitingOffset);
-      if (result === NEED) this.waitingOffset = this.scanned;
-      return result !== NEED;
+      if (result === NEED) {
+        this.waitingOffset = this.scanned;
+        return false;
+      }
+      if (this.probedN >= 0) {
+        this.probedBuf = this.buf;
+        this.probedStart = this.start;
+        this.probedEnd = this.end;
+      }
+      return true;
     } catch {
+      this.probedN = -1;
       return true; // it would throw: wake it so that it does, in its own step
     } finally {
       this.peeking = false;
@@ -395,7 +423,9 @@ export class StreamReader implements AsyncIterable<Buffer> {
       let at = -1;
       let length = 0;
       for (const sep of seps) {
-        const i = this.buf.indexOf(sep, this.start + offset);
+        // A one-byte separator ("\n") is searched as a number: memchr, without the buffer-needle
+        // call's argument unpacking (twice per line: the probe and the read).
+        const i = sep.length === 1 ? this.buf.indexOf(sep[0] as number, this.start + offset) : this.buf.indexOf(sep, this.start + offset);
         // The buffer may hold stale bytes past `end`: a match must end within it.
         if (i !== -1 && i + sep.length <= this.end && (at === -1 || i < at)) {
           at = i;
@@ -426,7 +456,11 @@ export class StreamReader implements AsyncIterable<Buffer> {
 
   /** Removes and returns the first `n` buffered bytes (a view: the memory is never rewritten). */
   private take(n: number): Buffer {
-    if (n === 0 || this.peeking) return EMPTY;
+    if (this.peeking) {
+      this.probedN = n;
+      return EMPTY;
+    }
+    if (n === 0) return EMPTY;
     const out = this.buf.subarray(this.start, this.start + n);
     this.start += n;
     // Another read the buffer satisfied while one waits: the waiting scan's offset moves with the bytes.
