@@ -169,30 +169,39 @@ setBatchEndHook(() => {
 });
 
 export class Parked<V = unknown> extends QueueNode implements HeldWait {
-  /** @internal */ _state: ParkedState = WAITING;
+  // Declared, and assigned in the constructor: see QueueNode.
+  /** @internal */ declare _state: ParkedState;
   /** @internal What the waker handed over (an item), or what a putter carries. */
-  _value: V | undefined = undefined;
+  declare _value: V | undefined;
   /** @internal The failure to deliver: a LATE node's cancellation, a FAILED node's reason (or a shielded wait's cancel). */
-  _error: unknown = undefined;
+  declare _error: unknown;
   /** @internal Set by `park()`. */
-  _resolve: (value: unknown) => void = noop;
-  /** @internal */ _reject: (reason: unknown) => void = noop;
-  /** @internal */ _unlink: (() => void) | null = null;
+  declare _resolve: (value: unknown) => void;
+  /** @internal */ declare _reject: (reason: unknown) => void;
+  /** @internal */ declare _unlink: (() => void) | null;
   /** @internal The context holding this wait until it settles (see HeldWait). */
-  _owner: CancelContext | null = null;
-  /** @internal */ _slot = -1;
+  declare _owner: CancelContext | null;
+  /** @internal */ declare _slot: number;
   /** @internal When it started (see HeldWait). */
-  _seq = 0;
+  declare _seq: number;
   /** @internal What kind of wait this is (report name, consume step, shielding). */
-  readonly _kind: ParkKind<never>;
+  declare readonly _kind: ParkKind<never>;
+  /** The primitive, for reports and the consume step. */
+  declare readonly host: object;
 
-  constructor(
-    /** The primitive, for reports and the consume step. */
-    readonly host: object,
-    kind: ParkKind<V>,
-  ) {
+  constructor(host: object, kind: ParkKind<V>) {
     super();
+    this._state = WAITING;
+    this._value = undefined;
+    this._error = undefined;
+    this._resolve = noop;
+    this._reject = noop;
+    this._unlink = null;
+    this._owner = null;
+    this._slot = -1;
+    this._seq = 0;
     this._kind = kind;
+    this.host = host;
   }
 
   /** What the task is doing, for reports (e.g. "Lock.acquire()"). */
