@@ -442,6 +442,63 @@ describe("StreamReader reads (test_streams.py)", T, () => {
       assert.equal(r.buffered, 4);
     }));
 
+  it("StreamReader woken readline waits again when a buffered read took all its bytes before it resumed (asyncio loops)", () =>
+    vrun(async () => {
+      const r = new StreamReader();
+      const t = createTask(() => r.readline());
+      await ticks();
+      r.feedData("abc\n"); // wakes t
+      assert.equal(str(await r.readline()), "abc\n"); // the buffer satisfies this read first
+      await ticks();
+      assert.equal(t.done(), false, "t waits again instead of failing");
+      r.feedData("de");
+      await ticks();
+      assert.equal(t.done(), false);
+      r.feedData("f\n");
+      assert.equal(str(await t), "def\n");
+      assert.equal(r.buffered, 0);
+    }));
+
+  it("StreamReader a read waiting again is cancelled like any wait and consumes nothing", () =>
+    vrun(async () => {
+      const r = new StreamReader();
+      const t = createTask(() => r.readuntil("||"));
+      await ticks();
+      r.feedData("a||");
+      assert.equal(str(await r.readuntil("||")), "a||");
+      await ticks();
+      r.feedData("b|"); // half a separator: t stays waiting
+      await ticks();
+      t.cancel();
+      await assert.rejects(t, CancelledError);
+      r.feedData("|");
+      assert.equal(str(await r.readuntil("||")), "b||", "the cancelled read took nothing");
+    }));
+
+  it("StreamReader a read waiting again still answers to its signal, and the line iterator waits again too", () =>
+    vrun(async () => {
+      const r = new StreamReader();
+      const controller = new AbortController();
+      const t = createTask(() => r.readexactly(3, { signal: controller.signal }));
+      await ticks();
+      r.feedData("xyz");
+      assert.equal(str(await r.read(3)), "xyz");
+      await ticks();
+      controller.abort(new RangeError("stop"));
+      await assert.rejects(t, RangeError);
+      const lines = r[Symbol.asyncIterator]();
+      const next = createTask(() => lines.next());
+      await ticks();
+      r.feedData("1\n");
+      assert.equal(str(await r.readline()), "1\n");
+      await ticks();
+      assert.equal(next.done(), false, "the iterator's read waits again");
+      r.feedData("2\n");
+      const result = await next;
+      assert.equal(result.done, false);
+      assert.equal(str(result.value), "2\n");
+    }));
+
   it("StreamReader a second concurrent read throws and the first goes on", () =>
     vrun(async () => {
       const r = new StreamReader();

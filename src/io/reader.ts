@@ -18,6 +18,7 @@
  */
 import { inspect } from "node:util";
 import { checkSignal, currentContext, type WaitOptions } from "../kernel/waiting.js";
+import type { CancelContext } from "../kernel/scope.js";
 import { describe } from "../kernel/validate.js";
 import { batchEnded, batchStarted } from "../kernel/batch.js";
 import { Parked, PROCEED, refusal, WAITING, type ParkKind } from "../sync/parked.js";
@@ -56,25 +57,32 @@ export interface StreamReaderOptions {
  * reader's exception) lets go of the reader at once.
  */
 class ReadWait extends Parked<unknown> {
+  /** The read's `{ signal }`, kept for a read that has to wait again (see consumeRead). */
+  signal: AbortSignal | undefined = undefined;
+
   override _onFail(): void {
     (this.host as StreamReader)._release();
   }
 }
 
-function consumeRead(node: Parked): Buffer {
+function consumeRead(node: Parked): Buffer | Promise<unknown> {
   const reader = node.host as StreamReader;
+  const owner = node._owner;
   reader._release();
   // Cancelled after the wake-up, before the resume: nothing was taken; the bytes stay for the next read.
   if (!node.settle()) throw node._error;
   const result = reader._runWaiting();
-  // Woken only when probe() found the step able to complete, and the buffer has only grown since.
-  if (result === NEED) throw new Error("StreamReader: internal error: a woken read found no data");
-  return result;
+  if (result !== NEED) return result;
+  // Another read, which the buffer satisfied before this one resumed, took the bytes that woke it:
+  // this one waits again (asyncio's reads loop back to waiting). The caller's promise follows the new wait.
+  return reader._waitAgain(node as ReadWait, owner);
 }
 
 /** The async iterator's read: readline() resolving to the iterator result itself (no `.then()` per line). */
-function consumeLine(node: Parked): IteratorResult<Buffer> {
-  return lineResult(consumeRead(node));
+function consumeLine(node: Parked): IteratorResult<Buffer> | Promise<unknown> {
+  const result = consumeRead(node);
+  // A read that waits again does so with this kind, whose own settle step makes the iterator result.
+  return result instanceof Promise ? result : lineResult(result);
 }
 
 /** The reads, as the op codes a waiting read is kept as (no closure per call). */
@@ -136,6 +144,8 @@ export class StreamReader implements AsyncIterable<Buffer> {
   private waitingN = 0;
   private waitingSeps: Buffer[] = LINE_SEPS;
   private waitingOffset = 0;
+  /** The separators of a woken read whose step found nothing, until `_waitAgain()` takes them. */
+  private retrySeps: Buffer[] = LINE_SEPS;
   /** Where the last separator scan that found nothing would resume (set by `untilAttempt`). */
   private scanned = 0;
   /** Set while `probe()` runs a step: `take()` then takes nothing, and records in `probedN` what it would take. */
@@ -341,12 +351,28 @@ export class StreamReader implements AsyncIterable<Buffer> {
     // A read that needs more data than is buffered must get it: never wait on a paused source.
     if (this.paused) this.resumeSource();
     const node = new ReadWait(this, kind);
+    node.signal = signal;
     this.waiter = node;
     this.waitingOp = op;
     this.waitingN = n;
     this.waitingSeps = seps;
     this.waitingOffset = op === READUNTIL || op === READLINE ? this.scanned : 0;
     return node.park(null, ctx, signal);
+  }
+
+  /**
+   * @internal A woken read whose step found nothing (another read took the bytes first) waits again
+   * with the same step, in the context and with the signal it had: a cancel reaches the new wait.
+   */
+  _waitAgain(woken: ReadWait, ctx: CancelContext | null): Promise<unknown> {
+    if (this.paused) this.resumeSource();
+    const node = new ReadWait(this, woken._kind as ParkKind);
+    node.signal = woken.signal;
+    this.waiter = node;
+    this.waitingSeps = this.retrySeps;
+    this.retrySeps = LINE_SEPS;
+    this.waitingOffset = this.waitingOp === READUNTIL || this.waitingOp === READLINE ? this.scanned : 0;
+    return node.park(null, ctx ?? undefined, woken.signal);
   }
 
   /** @internal The waiting read ends (its node settles or fails); its step stays set for `_runWaiting()`. */
@@ -366,7 +392,9 @@ export class StreamReader implements AsyncIterable<Buffer> {
       // The buffer as the probe saw it: the step would take exactly these bytes (it is a function of that state).
       if (same && this.error === null) return this.take(n);
     }
-    return this.runStep(this.waitingOp, this.waitingN, seps, this.waitingOffset);
+    const result = this.runStep(this.waitingOp, this.waitingN, seps, this.waitingOffset);
+    if (result === NEED) this.retrySeps = seps; // for `_waitAgain()`, which the settle step calls next
+    return result;
   }
 
   /** Whether the waiting read's step would complete (or throw) now; takes nothing. */
