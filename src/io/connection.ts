@@ -6,7 +6,7 @@
  * Cancellation: a connect cancelled (or aborted, or timed out) while in progress destroys the
  * half-open socket before the CancelledError propagates; nothing is left connecting.
  */
-import { connect as netConnect, isIP, type Socket } from "node:net";
+import { connect as netConnect, isIP, type NetConnectOpts, type OnReadOpts, type Socket } from "node:net";
 import { connect as tlsConnect, type ConnectionOptions } from "node:tls";
 import { checkSignal } from "../kernel/waiting.js";
 import { describe } from "../kernel/validate.js";
@@ -42,20 +42,30 @@ const ONREAD = typeof process.versions["deno"] !== "string" && typeof process.ve
  */
 let readBuffer: Buffer | null = null;
 
-/** @internal The `onread` option feeding `reader`: each read's bytes, copied into fresh memory (reads return views of it). */
-export function onreadInto(reader: StreamReader): { buffer: Buffer; callback: (n: number, buf: Buffer) => boolean } | undefined {
-  if (!ONREAD) return undefined;
+/** The `onread` option feeding `reader`: each read's bytes, copied into fresh memory (reads return views of it). */
+function onreadInto(reader: StreamReader): OnReadOpts {
   readBuffer ??= Buffer.allocUnsafe(65536);
   return {
     buffer: readBuffer,
-    callback: (n: number, buf: Buffer): boolean => {
+    callback: (n: number, buf: Uint8Array): boolean => {
       // allocUnsafe: small reads come from Node's pool (Buffer.copyBytesFrom allocates a new ArrayBuffer: ~5x slower).
       const chunk = Buffer.allocUnsafe(n);
-      buf.copy(chunk, 0, 0, n);
+      (buf as Buffer).copy(chunk, 0, 0, n); // `buf` is the Buffer given as `buffer` above
       reader._feedFromSource(chunk);
       return true;
     },
   };
+}
+
+/** Opens a plain (not TLS) connection and its streams; where `onread` is used, the socket reads straight into the reader. */
+function connectStreams(options: NetConnectOpts, limit: number, unixNames: { peername: string; sockname: string } | null): [Socket, [StreamReader, StreamWriter]] {
+  if (!ONREAD) {
+    const socket = netConnect(options);
+    return [socket, streamsFor(socket, limit, unixNames)];
+  }
+  const reader = new StreamReader({ limit });
+  const socket = netConnect({ ...options, onread: onreadInto(reader) });
+  return [socket, streamsFor(socket, limit, unixNames, reader)];
 }
 
 /**
@@ -140,10 +150,7 @@ export async function openConnection(host: string, port: number, options?: OpenC
     await connected(socket, "secureConnect", CONNECT, signal);
     return pair;
   }
-  const reader = new StreamReader({ limit });
-  const onread = onreadInto(reader);
-  const socket = netConnect({ host: h, port: p, allowHalfOpen: true, noDelay: true, ...(onread !== undefined ? { onread } : {}) });
-  const pair = streamsFor(socket, limit, null, onread !== undefined ? reader : null);
+  const [socket, pair] = connectStreams({ host: h, port: p, allowHalfOpen: true, noDelay: true }, limit, null);
   await connected(socket, "connect", CONNECT, signal);
   return pair;
 }
@@ -157,10 +164,7 @@ export async function openUnixConnection(path: string, options?: Omit<OpenConnec
   const opts = checkOptions("openUnixConnection()", options);
   const limit = checkLimit("openUnixConnection()", opts.limit);
   const signal = checkSignal("openUnixConnection()", opts);
-  const reader = new StreamReader({ limit });
-  const onread = onreadInto(reader);
-  const socket = netConnect({ path, allowHalfOpen: true, ...(onread !== undefined ? { onread } : {}) });
-  const pair = streamsFor(socket, limit, { peername: path, sockname: "" }, onread !== undefined ? reader : null);
+  const [socket, pair] = connectStreams({ path, allowHalfOpen: true }, limit, { peername: path, sockname: "" });
   await connected(socket, "connect", UNIX_CONNECT, signal);
   return pair;
 }
