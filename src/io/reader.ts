@@ -144,8 +144,6 @@ export class StreamReader implements AsyncIterable<Buffer> {
   private waitingN = 0;
   private waitingSeps: Buffer[] = LINE_SEPS;
   private waitingOffset = 0;
-  /** The separators of a woken read whose step found nothing, until `_waitAgain()` takes them. */
-  private retrySeps: Buffer[] = LINE_SEPS;
   /** Where the last separator scan that found nothing would resume (set by `untilAttempt`). */
   private scanned = 0;
   /** Set while `probe()` runs a step: `take()` then takes nothing, and records in `probedN` what it would take. */
@@ -348,31 +346,30 @@ export class StreamReader implements AsyncIterable<Buffer> {
     if (this.waiter !== null) {
       return Promise.reject(new Error(`StreamReader.${OP_NAMES[op]}() called while another task is already waiting for incoming data (in ${OP_NAMES[this.waitingOp]}())`));
     }
+    this.waitingOp = op;
+    this.waitingN = n;
+    this.waitingSeps = seps;
+    return this.parkRead(kind, ctx, signal);
+  }
+
+  /**
+   * @internal A woken read whose step found nothing (another read took the bytes first) waits again
+   * with the same step (still in the waiting fields), in the context and with the signal it had: a
+   * cancel reaches the new wait.
+   */
+  _waitAgain(woken: ReadWait, ctx: CancelContext | null): Promise<unknown> {
+    return this.parkRead(woken._kind as ParkKind, ctx ?? undefined, woken.signal);
+  }
+
+  /** Parks the read whose step the waiting fields hold, from where its separator scan stopped. */
+  private parkRead(kind: ParkKind, ctx: CancelContext | undefined, signal: AbortSignal | undefined): Promise<unknown> {
     // A read that needs more data than is buffered must get it: never wait on a paused source.
     if (this.paused) this.resumeSource();
     const node = new ReadWait(this, kind);
     node.signal = signal;
     this.waiter = node;
-    this.waitingOp = op;
-    this.waitingN = n;
-    this.waitingSeps = seps;
-    this.waitingOffset = op === READUNTIL || op === READLINE ? this.scanned : 0;
-    return node.park(null, ctx, signal);
-  }
-
-  /**
-   * @internal A woken read whose step found nothing (another read took the bytes first) waits again
-   * with the same step, in the context and with the signal it had: a cancel reaches the new wait.
-   */
-  _waitAgain(woken: ReadWait, ctx: CancelContext | null): Promise<unknown> {
-    if (this.paused) this.resumeSource();
-    const node = new ReadWait(this, woken._kind as ParkKind);
-    node.signal = woken.signal;
-    this.waiter = node;
-    this.waitingSeps = this.retrySeps;
-    this.retrySeps = LINE_SEPS;
     this.waitingOffset = this.waitingOp === READUNTIL || this.waitingOp === READLINE ? this.scanned : 0;
-    return node.park(null, ctx ?? undefined, woken.signal);
+    return node.park(null, ctx, signal);
   }
 
   /** @internal The waiting read ends (its node settles or fails); its step stays set for `_runWaiting()`. */
@@ -383,7 +380,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
   /** @internal Runs the waiting read's step (after `_release()`, in its settle step). */
   _runWaiting(): Buffer | typeof NEED {
     const seps = this.waitingSeps;
-    this.waitingSeps = LINE_SEPS;
+    this.waitingSeps = LINE_SEPS; // holds no separators past the read
     const n = this.probedN;
     if (n >= 0) {
       const same = this.buf === this.probedBuf && this.start === this.probedStart && this.end === this.probedEnd;
@@ -393,7 +390,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
       if (same && this.error === null) return this.take(n);
     }
     const result = this.runStep(this.waitingOp, this.waitingN, seps, this.waitingOffset);
-    if (result === NEED) this.retrySeps = seps; // for `_waitAgain()`, which the settle step calls next
+    if (result === NEED) this.waitingSeps = seps; // still the waiting step: `_waitAgain()` comes next
     return result;
   }
 
