@@ -99,8 +99,8 @@ function newResource(): AsyncResource {
   return new AsyncResource(RESOURCE, NO_DESTROY);
 }
 
-function enterAndCapture(store: CancelContext | undefined): AsyncResource {
-  storage.enterWith(store as CancelContext);
+function enterOutsideAndCapture(): AsyncResource {
+  storage.enterWith(undefined as never);
   return newResource();
 }
 
@@ -110,22 +110,24 @@ function enterAndRun<A extends unknown[], R>(store: CancelContext, fn: (...args:
 }
 
 /**
- * The context current now, with `store` as the library's: entering the resource later
- * (`runInAsyncScope`) runs code as if here inside `storage.run(store, ...)`. A task takes it when it
- * is created, so its code sees the AsyncLocalStorage values of the code that created it (asyncio's
- * tasks run in a copy of their creator's contextvars), whenever the loop starts it; a callback
- * scheduled with `callSoon()` takes it with no library context (a callback runs outside any task).
+ * The caller's context, outside any task: a callback scheduled with `callSoon()` runs in it (asyncio
+ * runs callbacks in a copy of their caller's context, and a callback is not part of a task). The
+ * library's store is cleared in the capture itself (one frame copy now where frames are in use),
+ * rather than holding the caller's frame: that frame names the caller's task, which a `callLater`
+ * of an hour would keep reachable for that hour (test/lifecycle.test.ts).
  */
-export function captureWith(store: CancelContext | undefined): AsyncResource | null {
+export function captureCaller(): AsyncResource | null {
   if (!CAPTURE) return null;
-  if (!FRAMES) return storage.run(store as CancelContext, newResource);
-  return newResource().runInAsyncScope(enterAndCapture, null, store);
+  if (!FRAMES) return storage.run(undefined as never, newResource);
+  return newResource().runInAsyncScope(enterOutsideAndCapture, null);
 }
 
 /**
  * A new task's capture of its creator's context. Where frames are in use it holds the creator's
  * frame as it is (no copy: the siblings a loop creates share it), and the task's store is entered
  * when it starts (`enterCaptured`), one frame copy then; elsewhere the store is in the capture.
+ * Holding the creator's frame keeps the creator's task reachable only until the next loop turn,
+ * when the task starts and drops the capture.
  */
 export function captureCreator(store: CancelContext): AsyncResource | null {
   if (!CAPTURE) return null;

@@ -8,7 +8,7 @@
  */
 import { inspect } from "node:util";
 import { RealClock, type Clock, type ClockHost } from "./clock.js";
-import { captureWith, enterCallbacks, outsideTasks, setLoopFactory } from "./context.js";
+import { captureCaller, enterCallbacks, outsideTasks, setLoopFactory } from "./context.js";
 import { Future } from "./future.js";
 import { Handle, TimerHandle } from "./handle.js";
 import { addSignalHandler, removeSignalHandler, type SignalName } from "./signals.js";
@@ -163,7 +163,7 @@ export class Loop implements ClockHost {
     checkFunction("callSoon()", callback);
     if (this._closed) throw loopClosed("callSoon() was called");
     const handle = new Handle(callback, args);
-    handle._context = captureWith(undefined);
+    handle._context = captureCaller();
     this._soon(runHandle, handle);
     return handle;
   }
@@ -174,7 +174,7 @@ export class Loop implements ClockHost {
     checkFunction("callLater()", callback);
     if (this._closed) throw loopClosed("callLater() was called");
     const handle = this._at(this.time() + d, callback, args);
-    handle._context = captureWith(undefined);
+    handle._context = captureCaller();
     return handle;
   }
 
@@ -185,7 +185,7 @@ export class Loop implements ClockHost {
     checkFunction("callAt()", callback);
     if (this._closed) throw loopClosed("callAt() was called");
     const handle = this._at(w, callback, args);
-    handle._context = captureWith(undefined);
+    handle._context = captureCaller();
     return handle;
   }
 

@@ -138,8 +138,8 @@ export class Task<T = unknown> extends Future<T> implements Linked, CancelContex
   /** @internal Null until read: the default name `Task-<id>` is built on demand. */
   _name: string | null;
   /**
-   * @internal Until the task starts: the context it was created in, with the task as the
-   * library's context (see `captureWith`), so its code sees its creator's AsyncLocalStorage values.
+   * @internal Until the task starts: the context it was created in (see `captureCreator`), so its
+   * code sees its creator's AsyncLocalStorage values, with the task as the library's.
    */
   _context: AsyncResource | null = null;
   /** @internal */ readonly _id = ++taskCounter;
