@@ -4,7 +4,7 @@
 import { strict as assert } from "node:assert";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer as netCreateServer, type AddressInfo, type Socket } from "node:net";
+import { createServer as netCreateServer, type AddressInfo, type Server as NetServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -12,6 +12,7 @@ import {
   createTask,
   currentTask,
   Event,
+  Future,
   getRunningLoop,
   openConnection,
   openUnixConnection,
@@ -21,6 +22,7 @@ import {
   startUnixServer,
   timeout,
   TimeoutError,
+  waitFor,
   type Server,
   type StreamReader,
   type StreamWriter,
@@ -411,6 +413,52 @@ describe("Server lifetime (test_server.py)", T, () => {
       assert.equal(handlerDone.isSet(), true);
       assert.equal((await reader.read()).length, 0);
       assert.equal(server.connectionCount, 0);
+    }));
+
+  // On Node, a plain server's accepted sockets are adopted by sockets reading through `onread`
+  // (src/io/connection.ts, acceptStreams): nothing sent before the handler runs may be lost, the
+  // writer's socket is the connection's, and the net.Server underneath stops counting it.
+  it("Server handler gets every byte and the EOF a client sent at once on connecting; its socket is the connection's", () =>
+    run(async () => {
+      const clientPort = new Future<number>();
+      await using server = await startServer(
+        async (reader, writer) => {
+          const socket = writer.getExtraInfo("socket") as Socket;
+          assert.equal(socket.remotePort, await clientPort);
+          assert.deepEqual(writer.getExtraInfo("peername"), ["127.0.0.1", socket.remotePort]);
+          const all = await reader.read(-1);
+          writer.write(`${all.toString()}|eof=${reader.atEof()}`);
+        },
+        "127.0.0.1",
+        0,
+      );
+      const [reader, writer] = await openConnection("127.0.0.1", portOf(server));
+      writer.write("one\ntwo\n");
+      writer.writeEof();
+      clientPort.setResult((writer.getExtraInfo("sockname") as [string, number])[1]);
+      assert.equal((await reader.read(-1)).toString(), "one\ntwo\n|eof=true");
+      writer.close();
+      await writer.waitClosed();
+    }));
+
+  it("Server: once its connections ended, the net.Server underneath counts none and closes", () =>
+    run(async () => {
+      const server = await startServer(echo, "127.0.0.1", 0);
+      const net = (server as unknown as { server: NetServer }).server;
+      assert.equal(typeof net.getConnections, "function", "Server keeps its net.Server in `server`");
+      const netClosed = new Future<void>();
+      net.once("close", () => netClosed.setResult());
+      const clients = await Promise.all([1, 2, 3].map(() => openConnection("127.0.0.1", portOf(server))));
+      for (const [reader, writer] of clients) {
+        writer.write("ping\n");
+        assert.equal((await reader.readline()).toString(), "ping\n");
+      }
+      const counted = await new Promise<number>((resolve, reject) => net.getConnections((e, n) => (e ? reject(e) : resolve(n))));
+      assert.equal(counted, 3);
+      server.close();
+      for (const [, writer] of clients) writer.close();
+      await server.waitClosed();
+      await waitFor(netClosed, 10);
     }));
 
   it("Server waitClosed cancelled leaves the server as it was", () =>

@@ -18,7 +18,7 @@ import type { Loop } from "../kernel/loop.js";
 import { currentContext, type WaitOptions } from "../kernel/waiting.js";
 import { checkFunction, describe } from "../kernel/validate.js";
 import { Event } from "../sync/event.js";
-import { checkHost, checkPort, streamsFor } from "./connection.js";
+import { acceptStreams, checkHost, checkPort, PLAIN_SERVER_OPTIONS, streamsFor } from "./connection.js";
 import { emitterWaitKind, waitForEvent } from "./emitterWait.js";
 import { checkLimit, type StreamReader } from "./reader.js";
 import type { StreamWriter } from "./writer.js";
@@ -59,7 +59,7 @@ export class Server {
     private readonly loop: Loop,
     private readonly limit: number,
     private readonly unixPath: string | null,
-    secure: boolean,
+    private readonly secure: boolean,
   ) {
     server.on(secure ? "secureConnection" : "connection", (socket: Socket) => this.accept(socket));
     // A failed TLS handshake concerns one client; the server goes on.
@@ -155,13 +155,14 @@ export class Server {
     return `<Server ${where} ${this.closed ? "closed" : "serving"} connections=${this.connections.size}>`;
   }
 
-  private accept(socket: Socket): void {
+  private accept(accepted: Socket): void {
     if (this.closed) {
-      socket.destroy();
+      accepted.destroy();
       return;
     }
+    const unixNames = this.unixPath !== null ? { peername: "", sockname: this.unixPath } : null;
+    const [socket, [reader, writer]] = this.secure ? [accepted, streamsFor(accepted, this.limit, unixNames)] : acceptStreams(accepted, this.limit, unixNames);
     if (this.unixPath === null) socket.setNoDelay(true);
-    const [reader, writer] = streamsFor(socket, this.limit, this.unixPath !== null ? { peername: "", sockname: this.unixPath } : null);
     const conn: Connection = { socket, writer, handlerDone: false, socketClosed: false };
     this.connections.add(conn);
     socket.once("close", () => {
@@ -245,7 +246,7 @@ export async function startServer(handler: ConnectionHandler, host: string | nul
   const p = checkPort("startServer()", port, 0);
   const limit = checkLimit("startServer()", opts.limit);
   const secure = opts.tls !== undefined;
-  const net = secure ? tlsCreateServer({ ...opts.tls, allowHalfOpen: true }) : netCreateServer({ allowHalfOpen: true });
+  const net = secure ? tlsCreateServer({ ...opts.tls, allowHalfOpen: true }) : netCreateServer(PLAIN_SERVER_OPTIONS);
   const loop = currentContext()?._loop ?? currentLoop();
   const server = new Server(net, handler, loop, limit, null, secure);
   const backlog = opts.backlog;
@@ -262,7 +263,7 @@ export async function startUnixServer(handler: ConnectionHandler, path: string, 
   const opts = checkServerOptions("startUnixServer()", handler, options);
   if (typeof path !== "string" || path === "") throw new TypeError(`startUnixServer() expects a socket path (a non-empty string): received ${describe(path)}`);
   const limit = checkLimit("startUnixServer()", opts.limit);
-  const net = netCreateServer({ allowHalfOpen: true });
+  const net = netCreateServer(PLAIN_SERVER_OPTIONS);
   const loop = currentContext()?._loop ?? currentLoop();
   const server = new Server(net, handler, loop, limit, path, false);
   const backlog = opts.backlog;
