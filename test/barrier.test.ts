@@ -292,14 +292,13 @@ describe("Barrier", () => {
         }
       };
       const tasks = Array.from({ length: n - 1 }, () => createTask(coro1));
-      createTask(() => barrier.reset());
+      const reset = createTask(() => barrier.reset());
       await sleep(0);
-      createTask(async () => {
+      const last = createTask(async () => {
         await barrier.wait();
         results2.push(true);
       });
-      await gather(...tasks);
-      await ticks(2);
+      await gather(...tasks, reset, last);
       assert.equal(barrier.broken, false);
       assert.equal(results1.length, n - 1);
       assert.equal(results2.length, n);
