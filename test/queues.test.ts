@@ -566,4 +566,28 @@ describe("Queue signals", () => {
       assert.equal(q.statistics().tasksWaiting, 0);
       await assert.rejects(q.join({ signal: AbortSignal.abort(new Error("no join")) }), /no join/);
     }));
+
+  it("Queue get aborted after an item was promised to it passes the item on; put aborted after a slot was promised passes the slot on", () =>
+    run(async () => {
+      const q = new Queue<number>(1);
+      const c1 = new AbortController();
+      const late = q.get({ signal: c1.signal });
+      const next = q.get();
+      await ticks();
+      q.putNowait(1); // promised to `late` ...
+      c1.abort(new Error("late get")); // ... which is aborted before it resumes
+      await assert.rejects(late, /late get/);
+      assert.equal(await next, 1);
+      q.putNowait(2);
+      const c2 = new AbortController();
+      const latePut = q.put(3, { signal: c2.signal });
+      const nextPut = q.put(4);
+      await ticks();
+      assert.equal(q.getNowait(), 2); // the freed slot is promised to `latePut` ...
+      c2.abort(new Error("late put")); // ... which is aborted before it resumes
+      await assert.rejects(latePut, /late put/);
+      await nextPut;
+      assert.deepEqual([q.getNowait(), q.qsize()], [4, 0]);
+      assert.equal(q.statistics().tasksWaiting, 0);
+    }));
 });
