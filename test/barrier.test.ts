@@ -217,4 +217,180 @@ describe("Barrier", () => {
       await assert.rejects(p, /leave/);
       assert.equal(barrier.nWaiting, 0);
     }));
+
+  it("Barrier draining state shows until the last released party resumes (test_draining_state)", () =>
+    run(async () => {
+      const n = 5;
+      const barrier = new Barrier(n);
+      const results: boolean[] = [];
+      const coro = async () => {
+        await barrier.wait();
+        results.push(inspect(barrier).includes("draining"));
+      };
+      await gather(...Array.from({ length: n }, () => createTask(coro)));
+      assert.equal(results.length, n);
+      assert.equal(results[n - 1], false);
+      assert.ok(results.slice(0, n - 1).every((r) => r));
+      assert.equal(barrier.nWaiting, 0);
+      assert.equal(barrier.broken, false);
+    }));
+
+  it("Barrier reset while half the parties drain and half block (test_reset_barrier_when_tasks_half_draining_half_blocking)", () =>
+    run(async () => {
+      const n = 5;
+      const barrier = new Barrier(n);
+      const results1: boolean[] = [];
+      const results2: boolean[] = [];
+      const blockingTasks = Math.floor(n / 2);
+      let count = 0;
+      const coro = async () => {
+        try {
+          await barrier.wait();
+        } catch (error) {
+          if (!(error instanceof BrokenBarrierError)) throw error;
+          results1.push(true);
+          await barrier.wait();
+          return;
+        }
+        count++;
+        if (count > blockingTasks) {
+          await barrier.reset();
+          await barrier.wait();
+        } else {
+          try {
+            await barrier.wait();
+          } catch (error) {
+            if (!(error instanceof BrokenBarrierError)) throw error;
+            results2.push(true);
+          }
+        }
+      };
+      await gather(...Array.from({ length: n }, () => createTask(coro)));
+      // The first drained parties wait again; the reset breaks those waits (they wait once more).
+      assert.deepEqual(results1, [true, true]);
+      assert.deepEqual(results2, []);
+      assert.equal(barrier.nWaiting, 0);
+      assert.ok(!inspect(barrier).includes("resetting"));
+      assert.equal(barrier.broken, false);
+    }));
+
+  it("Barrier reset breaks the waits, which then wait again and pass (test_reset_barrier_while_tasks_waiting_and_waiting_again)", () =>
+    run(async () => {
+      const n = 5;
+      const barrier = new Barrier(n);
+      const results1: boolean[] = [];
+      const results2: boolean[] = [];
+      const coro1 = async () => {
+        try {
+          await barrier.wait();
+        } catch (error) {
+          if (!(error instanceof BrokenBarrierError)) throw error;
+          results1.push(true);
+        } finally {
+          await barrier.wait();
+          results2.push(true);
+        }
+      };
+      const tasks = Array.from({ length: n - 1 }, () => createTask(coro1));
+      const reset = createTask(() => barrier.reset());
+      await sleep(0);
+      const last = createTask(async () => {
+        await barrier.wait();
+        results2.push(true);
+      });
+      await gather(...tasks, reset, last);
+      assert.equal(barrier.broken, false);
+      assert.equal(results1.length, n - 1);
+      assert.equal(results2.length, n);
+      assert.equal(barrier.nWaiting, 0);
+    }));
+
+  it("Barrier reset by the last party out while others wait again (test_reset_barrier_while_tasks_draining)", () =>
+    run(async () => {
+      const n = 5;
+      const barrier = new Barrier(n);
+      const results1: boolean[] = [];
+      const results2: boolean[] = [];
+      const results3: boolean[] = [];
+      let count = 0;
+      const coro = async () => {
+        await barrier.wait();
+        count++;
+        if (count === n) {
+          await barrier.reset();
+          await barrier.wait();
+        } else {
+          try {
+            await barrier.wait();
+            results1.push(true);
+          } catch {
+            results2.push(true);
+          }
+        }
+        await barrier.wait();
+        results3.push(true);
+      };
+      await gather(...Array.from({ length: n }, () => createTask(coro)));
+      assert.equal(barrier.broken, false);
+      assert.equal(results1.length, n - 1);
+      assert.equal(results2.length, 0);
+      assert.equal(results3.length, n);
+      assert.equal(barrier.nWaiting, 0);
+    }));
+
+  it("Barrier aborted by a party that failed breaks every other wait (test_abort_barrier_when_exception)", () =>
+    run(async () => {
+      const n = 5;
+      const barrier = new Barrier(n);
+      const results1: boolean[] = [];
+      const results2: boolean[] = [];
+      const coro = async () => {
+        try {
+          const i = await barrier.wait();
+          if (i === Math.floor(n / 2)) throw new Error("boom");
+          await barrier.wait();
+          results1.push(true);
+        } catch (error) {
+          if (error instanceof BrokenBarrierError) results2.push(true);
+          else await barrier.abort();
+        }
+      };
+      await gather(...Array.from({ length: n }, () => createTask(coro)));
+      assert.equal(barrier.broken, true);
+      assert.equal(results1.length, 0);
+      assert.equal(results2.length, n - 1);
+      assert.equal(barrier.nWaiting, 0);
+    }));
+
+  it("Barrier aborted, then reset once everyone left, is usable again (test_abort_barrier_when_exception_then_resetting)", () =>
+    run(async () => {
+      const n = 5;
+      const barrier1 = new Barrier(n);
+      const barrier2 = new Barrier(n);
+      const results1: boolean[] = [];
+      const results2: boolean[] = [];
+      const results3: boolean[] = [];
+      const coro = async () => {
+        try {
+          const i = await barrier1.wait();
+          if (i === Math.floor(n / 2)) throw new Error("boom");
+          await barrier1.wait();
+          results1.push(true);
+        } catch (error) {
+          if (error instanceof BrokenBarrierError) results2.push(true);
+          else await barrier1.abort();
+        }
+        const i = await barrier2.wait();
+        if (i === Math.floor(n / 2)) await barrier1.reset();
+        await barrier2.wait();
+        await barrier1.wait();
+        results3.push(true);
+      };
+      await gather(...Array.from({ length: n }, () => createTask(coro)));
+      assert.equal(barrier1.broken, false);
+      assert.equal(results1.length, 0);
+      assert.equal(results2.length, n - 1);
+      assert.equal(results3.length, n);
+      assert.equal(barrier1.nWaiting, 0);
+    }));
 });

@@ -392,6 +392,40 @@ describe("LifoQueue and PriorityQueue", () => {
       await assert.rejects(reader, CancelledError);
       assert.deepEqual([q.getNowait(), q.getNowait()], [5, 7]);
     }));
+
+  // asyncio wakes a getter and lets it take the next item out when it resumes: a batch put while
+  // consumers wait comes out in priority (or LIFO) order, not in the order it was put.
+  for (const [Kind, first, second, rest] of [
+    [PriorityQueue, 1, 2, [3]],
+    [LifoQueue, 2, 1, [3]],
+  ] as const) {
+    it(`${Kind.name} waiting getters take the next item out when they resume, as in asyncio`, () =>
+      run(async () => {
+        const q = new Kind<number>();
+        const getters = [createTask(() => q.get()), createTask(() => q.get())];
+        await ticks();
+        q.putNowait(3);
+        q.putNowait(1);
+        q.putNowait(2);
+        assert.equal(q.qsize(), 1, "two items are promised to the woken getters");
+        assert.deepEqual(await gather(...getters), [first, second]);
+        assert.deepEqual([q.getNowait()], rest);
+        assert.equal(q.qsize(), 0);
+      }));
+  }
+
+  it("LifoQueue get cancelled after its wake-up leaves the item where it was", () =>
+    run(async () => {
+      const q = new LifoQueue<number>();
+      const reader = createTask(() => q.get());
+      await ticks();
+      q.putNowait(1);
+      q.putNowait(2);
+      reader.cancel();
+      await assert.rejects(reader, CancelledError);
+      assert.equal(q.qsize(), 2);
+      assert.deepEqual([q.getNowait(), q.getNowait()], [2, 1]);
+    }));
 });
 
 for (const Kind of [Queue, LifoQueue, PriorityQueue]) {
@@ -531,5 +565,29 @@ describe("Queue signals", () => {
       assert.deepEqual([q.getNowait(), q.qsize()], [1, 0]);
       assert.equal(q.statistics().tasksWaiting, 0);
       await assert.rejects(q.join({ signal: AbortSignal.abort(new Error("no join")) }), /no join/);
+    }));
+
+  it("Queue get aborted after an item was promised to it passes the item on; put aborted after a slot was promised passes the slot on", () =>
+    run(async () => {
+      const q = new Queue<number>(1);
+      const c1 = new AbortController();
+      const late = q.get({ signal: c1.signal });
+      const next = q.get();
+      await ticks();
+      q.putNowait(1); // promised to `late` ...
+      c1.abort(new Error("late get")); // ... which is aborted before it resumes
+      await assert.rejects(late, /late get/);
+      assert.equal(await next, 1);
+      q.putNowait(2);
+      const c2 = new AbortController();
+      const latePut = q.put(3, { signal: c2.signal });
+      const nextPut = q.put(4);
+      await ticks();
+      assert.equal(q.getNowait(), 2); // the freed slot is promised to `latePut` ...
+      c2.abort(new Error("late put")); // ... which is aborted before it resumes
+      await assert.rejects(latePut, /late put/);
+      await nextPut;
+      assert.deepEqual([q.getNowait(), q.qsize()], [4, 0]);
+      assert.equal(q.statistics().tasksWaiting, 0);
     }));
 });

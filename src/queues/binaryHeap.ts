@@ -54,8 +54,6 @@ export class BinaryHeap<T> implements Store<T> {
   private items: T[] = [];
   private seqs: number[] = [];
   private nextSeq = 0;
-  /** Sequence numbers for restored items: below every pushed one, so they come out first among equals. */
-  private frontSeq = 0;
 
   constructor(public compare: Compare<T>) {}
 
@@ -102,18 +100,6 @@ export class BinaryHeap<T> implements Store<T> {
       seqs[i] = lastSeq;
     }
     return top;
-  }
-
-  /** Puts an item back in front of its equals. If `compare` throws, the item is kept anyway (at a leaf), then the error is thrown. */
-  restore(item: T): void {
-    const seq = --this.frontSeq;
-    try {
-      this.insert(item, seq);
-    } catch (error) {
-      this.items.push(item);
-      this.seqs.push(seq);
-      throw error;
-    }
   }
 
   clear(): void {

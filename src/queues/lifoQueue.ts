@@ -21,10 +21,6 @@ class Stack<T> implements Store<T> {
   pop(): T {
     return this.items.pop() as T;
   }
-  restore(item: T): void {
-    // It left before everything now stacked was put, so it sits below them.
-    this.items.unshift(item);
-  }
   clear(): void {
     this.items = [];
   }

@@ -2,15 +2,19 @@
  * Queue: hands items from producers to consumers, FIFO, optionally bounded (asyncio.Queue, with
  * Python 3.13's `shutdown()`).
  *
- * Fairness: an item put while getters wait goes straight to the oldest getter, and a slot freed
+ * Fairness: an item put while getters wait is promised to the oldest getter, and a slot freed
  * while putters wait is promised to the oldest putter; neither can be taken by a newer caller,
  * not even by `getNowait()`/`putNowait()` before the woken task resumes. So `qsize()`/`empty()`
  * count the items `getNowait()` can take, and `full()` counts the slots `putNowait()` cannot
  * use (items promised to woken getters and slots promised to woken putters included).
+ * A promise is a count, not an item: the promised items stay in the store and a woken getter
+ * takes the next item out when it resumes, as asyncio's getter calls `get_nowait()` then. So
+ * items put while getters wait come out in the queue's order (a PriorityQueue's smallest, a
+ * LifoQueue's newest), not in the order they were put.
  *
  * Cancellation: a `get()` cancelled before an item reached it leaves the queue as it was; one
- * cancelled after it was handed an item but before it resumed gives the item back (to the next
- * getter, or to the front of the queue) and fails with CancelledError, so no item is ever lost. A
+ * cancelled after it was promised an item but before it resumed passes the promise to the next
+ * getter (the item never left the store) and fails with CancelledError, so no item is lost. A
  * cancelled `put()` never inserts its item; one cancelled after it was promised a slot passes the
  * slot to the next putter.
  *
@@ -31,7 +35,6 @@
  */
 import { inspect } from "node:util";
 import { QueueEmpty, QueueFull, QueueShutDown } from "../errors.js";
-import { currentLoop } from "../kernel/context.js";
 import { resolvedOpaque } from "../kernel/opaque.js";
 import { describe } from "../kernel/validate.js";
 import { checkSignal, currentContext, type WaitOptions } from "../kernel/waiting.js";
@@ -94,7 +97,7 @@ export class Queue<T> implements AsyncIterable<T> {
   private readonly _maxsize: number;
   private readonly getters = new WaiterQueue<Parked<T>>();
   private readonly putters = new WaiterQueue<Parked<T>>();
-  /** Items handed to woken getters that have not resumed yet. */
+  /** Items in the store promised to woken getters that have not resumed yet. */
   private handedOff = 0;
   /** Free slots promised to woken putters that have not resumed yet. */
   private reservedSlots = 0;
@@ -125,17 +128,18 @@ export class Queue<T> implements AsyncIterable<T> {
 
   /** Number of items `getNowait()` can take now. */
   qsize(): number {
-    return this._store.size;
+    return this._store.size - this.handedOff;
   }
 
   /** Whether `getNowait()` would throw. */
   empty(): boolean {
-    return this._store.size === 0;
+    return this._store.size === this.handedOff;
   }
 
   /** Whether the queue has no slot for a new item (`putNowait()` would throw QueueFull). */
   full(): boolean {
-    return this._maxsize > 0 && this._store.size + this.handedOff + this.reservedSlots >= this._maxsize;
+    // The store holds the items promised to woken getters too.
+    return this._maxsize > 0 && this._store.size + this.reservedSlots >= this._maxsize;
   }
 
   /**
@@ -190,7 +194,7 @@ export class Queue<T> implements AsyncIterable<T> {
     const task = currentContext();
     const refused = refusal(task, signal);
     if (refused !== PROCEED) return Promise.reject(refused);
-    if (this._store.size > 0) {
+    if (this._store.size > this.handedOff) {
       let item: T;
       try {
         item = this._store.pop();
@@ -210,7 +214,7 @@ export class Queue<T> implements AsyncIterable<T> {
    * @throws QueueEmpty if there is none; QueueShutDown if it is empty and shut down.
    */
   getNowait(): T {
-    if (this._store.size === 0) {
+    if (this._store.size === this.handedOff) {
       if (this.isShutdown) throw this.shutDownError("getNowait()");
       throw new QueueEmpty(`${this.constructor.name}.getNowait(): the queue is empty`);
     }
@@ -254,8 +258,10 @@ export class Queue<T> implements AsyncIterable<T> {
     this.isShutdown = true;
     if (immediate) {
       this.immediate = true;
-      const dropped = this._store.size + this.handedOff;
+      // The items promised to woken getters go too: those getters throw when they resume.
+      const dropped = this._store.size;
       this._store.clear();
+      this.handedOff = 0;
       this.unfinished = Math.max(0, this.unfinished - dropped);
       if (this.unfinished === 0) this.finished.set();
     }
@@ -286,7 +292,7 @@ export class Queue<T> implements AsyncIterable<T> {
     const putters = this.putters.size + this.reservedSlots;
     const joiners = this.finished.statistics().tasksWaiting;
     return {
-      qsize: this._store.size,
+      qsize: this.qsize(),
       maxsize: this._maxsize,
       unfinishedTasks: this.unfinished,
       gettersWaiting: getters,
@@ -315,24 +321,26 @@ export class Queue<T> implements AsyncIterable<T> {
 
   /** @internal The consume step of a parked get (see Parked). */
   _consumeGet(node: Parked<T>): T {
-    this.handedOff--;
-    const item = node._value as T;
     const granted = node.settle();
     if (this.immediate) {
-      // shutdown(true) already dropped the item and counted it done.
+      // shutdown(true) already dropped the promised item, counted it done and cleared the promises.
       throw granted ? this.shutDownError("get()") : node._error;
     }
+    this.handedOff--;
     if (!granted) {
-      // Cancelled after the item reached it: the item goes on as if it had never left.
+      // Cancelled after an item was promised to it: the item never left the store; the promise
+      // goes to the next getter.
       const next = this.getters.peek();
       if (next !== null) {
         this.handedOff++;
-        next.wakeWith(item);
-      } else {
-        this.restore(item);
+        next.wake();
       }
       throw node._error;
     }
+    // The next item out now (not necessarily the one whose put woke this getter), as asyncio's
+    // woken getter takes it with get_nowait(). A PriorityQueue's compare may throw: the store is
+    // unchanged and this get fails with that error.
+    const item = this._store.pop();
     if (!this.putters.isEmpty()) this.wakePutters();
     return item;
   }
@@ -354,29 +362,12 @@ export class Queue<T> implements AsyncIterable<T> {
     }
   }
 
-  /**
-   * Gives back an item a cancelled getter was handed. The store keeps it even if a PriorityQueue's
-   * compare throws (it cannot be refused: it was already in the queue); the getter must fail with
-   * its cancellation, so the compare's error goes to the loop's exception handler.
-   */
-  private restore(item: T): void {
-    try {
-      this._store.restore(item);
-    } catch (error) {
-      currentLoop().callExceptionHandler({
-        message: `${this.constructor.name}: compare threw while giving back an item from a cancelled get(); the item is kept`,
-        exception: error,
-      });
-    }
-  }
-
   private insert(item: T): void {
+    this._store.push(item); // may throw (a PriorityQueue's compare): nothing changed
     const getter = this.getters.peek();
     if (getter !== null) {
       this.handedOff++;
-      getter.wakeWith(item);
-    } else {
-      this._store.push(item);
+      getter.wake();
     }
     if (this.unfinished++ === 0) this.finished.clear();
   }

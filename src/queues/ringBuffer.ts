@@ -1,6 +1,6 @@
 /**
- * FIFO store: a growable ring buffer (power-of-two capacity), O(1) push, pop and restore at the
- * front, with no array shift.
+ * FIFO store: a growable ring buffer (power-of-two capacity), O(1) push and pop, with no array
+ * shift.
  */
 import type { Store } from "./store.js";
 
@@ -27,13 +27,6 @@ export class RingBuffer<T> implements Store<T> {
     this.head = (head + 1) & this.mask;
     this.length--;
     return item;
-  }
-
-  restore(item: T): void {
-    if (this.length > this.mask) this.grow();
-    this.head = (this.head - 1) & this.mask;
-    this.items[this.head] = item;
-    this.length++;
   }
 
   clear(): void {

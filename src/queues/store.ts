@@ -8,12 +8,6 @@ export interface Store<T> {
    * failing) without changing the store.
    */
   pop(): T;
-  /**
-   * Puts back an item that was handed to a getter cancelled before it resumed, so it comes out
-   * as it would have if it had never left (it was taken before everything now in the store).
-   * Keeps the item even if it throws (a comparator failing: the item may then come out early).
-   */
-  restore(item: T): void;
   clear(): void;
   /** The items, next out first (for reports). */
   toArray(): T[];
