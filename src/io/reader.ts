@@ -173,6 +173,9 @@ export class StreamReader implements AsyncIterable<Buffer> {
 
   /** Appends bytes to the buffer and wakes a read waiting for data. */
   feedData(data: Uint8Array | string): void {
+    if (typeof data !== "string" && !(data instanceof Uint8Array)) {
+      throw new TypeError(`StreamReader.feedData() expects a string or a Uint8Array: received ${describe(data)}`);
+    }
     if (this.eof) throw new Error("StreamReader.feedData() after feedEof()");
     const chunk: Buffer = typeof data === "string" ? Buffer.from(data) : Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     const n = chunk.length;
@@ -266,7 +269,8 @@ export class StreamReader implements AsyncIterable<Buffer> {
    * @throws TypeError if `n` is not an integer.
    */
   read(n = -1, options?: WaitOptions): Promise<Buffer> {
-    if (typeof n !== "number" || !Number.isInteger(n)) return Promise.reject(new TypeError(`StreamReader.read() expects an integer byte count: received ${describe(n)}`));
+    // Bad arguments throw at the call, as everywhere in the library (not a rejected promise).
+    if (typeof n !== "number" || !Number.isInteger(n)) throw new TypeError(`StreamReader.read() expects an integer byte count: received ${describe(n)}`);
     return this.attempt(READ, n, LINE_SEPS, options, KINDS[READ] as ParkKind) as Promise<Buffer>;
   }
 
@@ -277,7 +281,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
    */
   readexactly(n: number, options?: WaitOptions): Promise<Buffer> {
     if (typeof n !== "number" || !Number.isInteger(n) || n < 0) {
-      return Promise.reject(new RangeError(`StreamReader.readexactly() expects a byte count >= 0: received ${describe(n)}`));
+      throw new RangeError(`StreamReader.readexactly() expects a byte count >= 0: received ${describe(n)}`);
     }
     return this.attempt(READEXACTLY, n, LINE_SEPS, options, KINDS[READEXACTLY] as ParkKind) as Promise<Buffer>;
   }
@@ -289,12 +293,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
    * @throws LimitOverrunError if more than `limit` bytes come before the separator.
    */
   readuntil(separator: string | Uint8Array | readonly (string | Uint8Array)[] = NEWLINE, options?: WaitOptions): Promise<Buffer> {
-    let seps: Buffer[];
-    try {
-      seps = separator === NEWLINE ? LINE_SEPS : toSeparators("StreamReader.readuntil()", separator);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    const seps = separator === NEWLINE ? LINE_SEPS : toSeparators("StreamReader.readuntil()", separator);
     return this.attempt(READUNTIL, 0, seps, options, KINDS[READUNTIL] as ParkKind) as Promise<Buffer>;
   }
 
@@ -331,11 +330,11 @@ export class StreamReader implements AsyncIterable<Buffer> {
    * primitive's door. Resolves to the bytes, or (the async iterator's kind) to its iterator result.
    */
   private attempt(op: Op, n: number, seps: Buffer[], options: WaitOptions | undefined, kind: ParkKind): Promise<unknown> {
-    let signal: AbortSignal | undefined;
+    // A bad option throws at the call; what the read finds (a pending cancel, the reader's error) rejects.
+    const signal = options === undefined ? undefined : checkSignal(`StreamReader.${OP_NAMES[op]}()`, options);
     let result: Buffer | typeof NEED;
     const ctx = currentContext();
     try {
-      signal = options === undefined ? undefined : checkSignal(`StreamReader.${OP_NAMES[op]}()`, options);
       const refused = refusal(ctx, signal);
       if (refused !== PROCEED) throw refused as Error;
       result = this.runStep(op, n, seps, 0);
