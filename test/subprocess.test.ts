@@ -12,6 +12,7 @@ import {
   createSubprocessShell,
   createTask,
   DEVNULL,
+  gather,
   PIPE,
   run,
   runProcess,
@@ -142,6 +143,24 @@ describe("createSubprocessExec and Process (test_subprocess.py)", T, () => {
       const [out, err] = await proc.communicate(Buffer.alloc(1 << 20, 1));
       assert.deepEqual([out, err], [null, null]);
       assert.equal(proc.returncode, 0);
+    }));
+
+  it("Process communicate racing another communicate fails alone: the child is not killed and the first gets all its output", () =>
+    run(async () => {
+      const proc = await createSubprocessShell("read x; echo got:$x", { stdin: PIPE, stdout: PIPE });
+      const first = proc.communicate();
+      await assert.rejects(proc.communicate(), /already waiting for incoming data/);
+      const [out] = await first;
+      assert.equal(String(out), "got:\n");
+      assert.equal(proc.returncode, 0);
+    }));
+
+  it("Process wait from many tasks at once all see the returncode (test_subprocess_concurrent_wait)", () =>
+    run(async () => {
+      const proc = await createSubprocessExec("cat", [], { stdin: PIPE, stdout: PIPE });
+      const [out] = await proc.communicate("some data");
+      assert.equal(String(out), "some data");
+      assert.deepEqual(await gather(...Array.from({ length: 10 }, () => proc.wait())), Array(10).fill(0));
     }));
 
   it("Process stdout can be read to the end after the child exited", () =>

@@ -112,7 +112,11 @@ export class Process {
       await this.exitWait(signal);
       return [out, err];
     } catch (error) {
-      await this.terminateGroup();
+      // Only a cancellation (or the call's signal) ends the child, as documented. Another error
+      // (a second communicate() racing this one for the pipes, a pipe's own error) is the
+      // caller's, as in asyncio: killing the child for it would cut short a communicate() that is
+      // still collecting its output.
+      if (cancellationOf(error) !== null || signal?.aborted === true) await this.terminateGroup();
       throw error;
     }
   }
