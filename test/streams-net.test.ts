@@ -484,6 +484,53 @@ describe("Server lifetime (test_server.py)", T, () => {
       getRunningLoop().setExceptionHandler(null);
     }));
 
+  it("Server does not report a handler that closes its writer and cancels itself (test_unhandled_cancel)", () =>
+    run(async () => {
+      const seen = captureExceptions();
+      let handled = false;
+      const server = await startServer(
+        async (_reader, writer) => {
+          writer.close();
+          currentTask()?.cancel();
+          handled = true;
+          await sleep(0);
+        },
+        "127.0.0.1",
+        0,
+      );
+      const [reader, writer] = await openConnection("127.0.0.1", portOf(server));
+      writer.write("test msg");
+      await writer.drain();
+      assert.equal((await reader.read(-1)).length, 0);
+      writer.close();
+      await writer.waitClosed();
+      server.close();
+      await server.waitClosed();
+      assert.ok(handled);
+      assert.deepEqual(seen, []);
+      getRunningLoop().setExceptionHandler(null);
+    }));
+
+  it("Server reports a handler that throws synchronously and closes its connection", () =>
+    run(async () => {
+      const seen = captureExceptions();
+      const server = await startServer(
+        () => {
+          throw new RangeError("sync failure");
+        },
+        "127.0.0.1",
+        0,
+      );
+      const [reader, writer] = await openConnection("127.0.0.1", portOf(server));
+      await reader.read(-1).catch(() => undefined); // EOF or reset: the connection is gone
+      writer.close();
+      server.close();
+      await server.waitClosed();
+      assert.equal(seen.length, 1);
+      assert.ok(seen[0]?.exception instanceof RangeError);
+      getRunningLoop().setExceptionHandler(null);
+    }));
+
   it("run() cancels connection handlers still running when main returns", async () => {
     let cancelled = false;
     let closedByServer = false;
