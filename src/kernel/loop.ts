@@ -18,7 +18,7 @@ import { Task, taskStartedBy, type TaskFactory, type TaskOptions } from "./task.
 import { batchEnded, batchStarted } from "./batch.js";
 import { nextWaitSeq } from "./scope.js";
 import { TaskList } from "./taskList.js";
-import { checkDelay, checkFunction, checkWhen } from "./validate.js";
+import { checkDelay, checkFunction, checkWhen, describe } from "./validate.js";
 import type { Executor, Work } from "../executors/pool.js";
 
 /** How `loop.runInExecutor` reaches src/executors (registered there; keeps the kernel free of an import cycle). */
@@ -99,8 +99,24 @@ function loopClosed(what: string): Error {
 }
 
 export class Loop implements ClockHost {
+  /** @internal Backing field of `slowCallbackDuration` (read directly by the timed batch). */
+  _slowCallbackDuration = 0.1;
+
   /** A synchronous stretch longer than this (seconds) is reported in debug mode. */
-  slowCallbackDuration = 0.1;
+  get slowCallbackDuration(): number {
+    return this._slowCallbackDuration;
+  }
+
+  /**
+   * An accessor, not a plain field, so that a bad value (a string, NaN, a negative duration)
+   * throws where it is set, as every other argument of the library does, instead of silently
+   * turning slow-callback reports off or on for everything.
+   */
+  set slowCallbackDuration(seconds: number) {
+    if (typeof seconds !== "number") throw new TypeError(`slowCallbackDuration expects a duration in seconds (a number): received ${describe(seconds)}`);
+    if (Number.isNaN(seconds) || seconds < 0) throw new RangeError(`slowCallbackDuration expects a duration in seconds >= 0: received ${seconds}`);
+    this._slowCallbackDuration = seconds;
+  }
 
   /** @internal */ readonly _clock: Clock;
   /** @internal */ _debug: boolean;
@@ -286,6 +302,10 @@ export class Loop implements ClockHost {
 
   /** Reports `context` through the handler set by `setExceptionHandler`, or to stderr. */
   callExceptionHandler(context: ExceptionContext): void {
+    // Checked here, where the caller made the mistake, not as a property read failing in the handler.
+    if (typeof context !== "object" || context === null) {
+      throw new TypeError(`callExceptionHandler() expects a context object ({ message, exception?, ... }): received ${describe(context)}`);
+    }
     const handler = this._exceptionHandler;
     if (handler === null) {
       this.defaultExceptionHandler(context);
@@ -476,7 +496,7 @@ export class Loop implements ClockHost {
         this.callExceptionHandler({ message: "Exception in callback", exception: error });
       }
       const seconds = (performance.now() - started) / 1000;
-      if (seconds >= this.slowCallbackDuration) {
+      if (seconds >= this._slowCallbackDuration) {
         const task = taskStartedBy(callback, arg);
         const what = callback === (runHandle as Callback) ? `Callback ${(arg as Handle)._callback.name || "(anonymous)"}` : undefined;
         reportSlow(this, seconds, task, undefined, what);
