@@ -107,12 +107,10 @@ export class Loop implements ClockHost {
     return this._slowCallbackDuration;
   }
 
-  /**
-   * An accessor, not a plain field, so that a bad value (a string, NaN, a negative duration)
-   * throws where it is set, as every other argument of the library does, instead of silently
-   * turning slow-callback reports off or on for everything.
-   */
+  /** Throws TypeError/RangeError unless `seconds` is a number >= 0. */
   set slowCallbackDuration(seconds: number) {
+    // An accessor, not a plain field: a bad value (a string, NaN, a negative duration) throws where
+    // it is set, as every argument of the library does, instead of silently turning reports off or on.
     if (typeof seconds !== "number") throw new TypeError(`slowCallbackDuration expects a duration in seconds (a number): received ${describe(seconds)}`);
     if (Number.isNaN(seconds) || seconds < 0) throw new RangeError(`slowCallbackDuration expects a duration in seconds >= 0: received ${seconds}`);
     this._slowCallbackDuration = seconds;
