@@ -71,6 +71,21 @@ export interface LoopOptions {
   debug?: boolean;
 }
 
+/**
+ * @internal Checks `clock` and `debug` of `new Loop()`, `run()` and `new Runner()` where they are
+ * given: a bad clock otherwise fails later, deep in the first timer, with a message about its
+ * methods rather than the option.
+ */
+export function checkLoopOptions(where: string, options: LoopOptions): void {
+  const { clock, debug } = options;
+  if (debug !== undefined && typeof debug !== "boolean") throw new TypeError(`${where} expects options.debug to be a boolean: received ${describe(debug)}`);
+  if (clock === undefined) return;
+  const c = clock as Partial<Clock> | null;
+  if (typeof c !== "object" || c === null || typeof c.now !== "function" || typeof c.arm !== "function" || typeof c.disarm !== "function") {
+    throw new TypeError(`${where} expects options.clock to be a Clock (an object with now(), arm() and disarm(), such as new VirtualClock()): received ${describe(clock)}`);
+  }
+}
+
 type Callback = (arg: never) => void;
 
 /** Internal fast path entry: the ready queue holds (callback, argument) pairs, flat. */
@@ -161,6 +176,8 @@ export class Loop implements ClockHost {
   };
 
   constructor(options: LoopOptions = {}) {
+    if (typeof options !== "object" || options === null) throw new TypeError(`Loop expects an options object: received ${describe(options)}`);
+    checkLoopOptions("Loop", options);
     this._clock = options.clock ?? new RealClock();
     this._debug = options.debug ?? isDebugFromEnv();
     if (this._debug) debugEnabled(true, this);
