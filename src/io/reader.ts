@@ -114,8 +114,9 @@ function toSeparators(where: string, separator: unknown): Buffer[] {
   const list = Array.isArray(separator) ? separator.map(one) : [one(separator)];
   if (list.length === 0) throw new RangeError(`${where} expects at least one separator: received an empty array`);
   for (const s of list) if (s.length === 0) throw new RangeError(`${where} expects a non-empty separator`);
-  // Longest first (asyncio 3.13): of two separators ending at the same place, the longer one wins.
-  return list.sort((a, b) => b.length - a.length);
+  // Shortest first (asyncio 3.13): the match that ends first wins, and of two ending at the same
+  // place the shorter one is the match (its start is what the limit is checked against).
+  return list.sort((a, b) => a.length - b.length);
 }
 
 /**
@@ -288,7 +289,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
 
   /**
    * Reads up to and including `separator` (default `"\n"`; a string, bytes, or an array of them:
-   * the first found ends the read). Nothing is consumed when it throws LimitOverrunError.
+   * the read ends where the first match ends). Nothing is consumed when it throws LimitOverrunError.
    * @throws IncompleteReadError at EOF without the separator (consuming what was left).
    * @throws LimitOverrunError if more than `limit` bytes come before the separator.
    */
@@ -443,17 +444,23 @@ export class StreamReader implements AsyncIterable<Buffer> {
   private untilAttempt(seps: Buffer[], offset: number, line: boolean): Buffer | typeof NEED {
     const buflen = this.end - this.start;
     this.scanned = offset;
-    if (buflen - offset >= (seps[seps.length - 1] as Buffer).length) {
+    if (buflen - offset >= (seps[0] as Buffer).length) {
       let at = -1;
       let length = 0;
+      let matchEnd = -1;
       for (const sep of seps) {
         // A one-byte separator ("\n") is searched as a number: memchr, without the buffer-needle
         // call's argument unpacking (twice per line: the probe and the read).
         const i = sep.length === 1 ? this.buf.indexOf(sep[0] as number, this.start + offset) : this.buf.indexOf(sep, this.start + offset);
         // The buffer may hold stale bytes past `end`: a match must end within it.
-        if (i !== -1 && i + sep.length <= this.end && (at === -1 || i < at)) {
+        // The read ends at the earliest match *end* (asyncio 3.13: the shortest result with any
+        // separator as its suffix), not the earliest start: a long separator that starts first
+        // but ends later loses to a short one inside it. Ties keep the shorter (earlier in seps).
+        const e = i + sep.length;
+        if (i !== -1 && e <= this.end && (matchEnd === -1 || e < matchEnd)) {
           at = i;
           length = sep.length;
+          matchEnd = e;
         }
       }
       if (at !== -1) {
@@ -464,7 +471,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
         }
         return this.take(at + length);
       }
-      offset = Math.max(0, buflen + 1 - (seps[0] as Buffer).length);
+      offset = Math.max(0, buflen + 1 - (seps[seps.length - 1] as Buffer).length);
       this.scanned = offset;
       if (offset > this.limit) {
         if (line) this.take(buflen);
