@@ -1,7 +1,7 @@
 import type { Clock } from "./kernel/clock.js";
 import { storage } from "./kernel/context.js";
 import { PENDING } from "./kernel/future.js";
-import { Loop } from "./kernel/loop.js";
+import { checkLoopOptions, Loop } from "./kernel/loop.js";
 import type { Task } from "./kernel/task.js";
 import { reportLeftoverFailures } from "./kernel/unretrieved.js";
 import { userFrame } from "./debug/frames.js";
@@ -70,6 +70,7 @@ export class Runner {
     if (typeof options !== "object" || options === null) {
       throw new TypeError(`Runner expects an options object: received ${typeof options}`);
     }
+    checkLoopOptions("Runner", options);
     this.signals = options.signals === undefined ? ["SIGINT"] : checkRunSignals(options.signals);
     this.options = options;
   }

@@ -175,6 +175,14 @@ describe("run", () => {
     await p;
   });
 
+  test("run() and Runner reject a clock that is not a Clock and a debug that is not a boolean, at the call", () => {
+    const main = (): number => 1;
+    assert.throws(() => run(main, { clock: 5 as never }), { name: "TypeError", message: /expects options\.clock to be a Clock/ });
+    assert.throws(() => run(main, { clock: {} as never }), TypeError);
+    assert.throws(() => new Runner({ clock: null as never }), TypeError);
+    assert.throws(() => run(main, { debug: "yes" as never }), { name: "TypeError", message: /expects options\.debug to be a boolean: received "yes"/ });
+  });
+
   test("run() of a non-function is a TypeError naming what was expected", () => {
     assert.throws(() => run(42 as never), { name: "TypeError", message: /expects a function/ });
     assert.throws(() => run(undefined as never), TypeError);

@@ -1,8 +1,9 @@
 // loop.addSignalHandler / removeSignalHandler (asyncio's add_signal_handler): real signals sent to
 // this process; the callbacks run on the loop, outside any task, with their arguments.
 import { strict as assert } from "node:assert";
-import { CancelledError, createTask, currentTask, Event, getRunningLoop, run, sleep, timeout } from "../src/index.js";
-import { describe, it } from "./helpers.js";
+import { CancelledError, createTask, currentTask, Event, getRunningLoop, run, Runner, sleep, timeout } from "../src/index.js";
+import { runFixture } from "./fixture-child.js";
+import { describe, it, NODE_CHILD } from "./helpers.js";
 
 const T = { timeout: 10_000 };
 
@@ -61,6 +62,32 @@ describe("loop.addSignalHandler", T, () => {
       }),
       CancelledError,
     );
+  });
+
+  it("a signal sent when nothing else is pending still reaches its handler (test_interrupt_wait)", NODE_CHILD, async () => {
+    // Node dispatches a signal in a loop turn, and its signal handles keep no process alive: the
+    // process must not exit (reporting main stuck) before the handler ran. In a child process:
+    // the test runner itself fails a test as soon as the process runs out of work.
+    const outcome = await runFixture("signal-idle.ts", [], 25);
+    assert.equal(outcome.stdout, "main caught CancelledError\nrun rejected KeyboardInterrupt, future cancelled true\n", outcome.stderr);
+    assert.equal(outcome.stderr, "");
+  });
+
+  it("a main task cancelled by another task before the signal ends cancelled, not interrupted (test_interrupt_cancelled_task)", async () => {
+    const runner = new Runner({ signals: ["SIGUSR1"] });
+    await assert.rejects(
+      runner.run(async () => {
+        const main = currentTask();
+        void createTask(async () => {
+          await sleep(0);
+          main?.cancel();
+          process.kill(process.pid, "SIGUSR1");
+        });
+        await sleep(10);
+      }),
+      (error: unknown) => error instanceof CancelledError,
+    );
+    await runner.close();
   });
 
   it("run() removes the loop's signal handlers when it ends", async () => {

@@ -223,15 +223,57 @@ describe("StreamReader reads (test_streams.py)", T, () => {
       assert.equal(str(await r.read(3)), "XXX");
     }));
 
-  it("StreamReader readuntil with several separators stops at the first found, longest on a tie", () =>
+  it("StreamReader readuntil with several separators stops at the first match end", () =>
     vrun(async () => {
       const r = new StreamReader();
       r.feedData("a\r\nb\nc");
       assert.equal(str(await r.readuntil(["\n", "\r\n"])), "a\r\n");
       assert.equal(str(await r.readuntil(["\n", "\r\n"])), "b\n");
-      await assert.rejects(() => r.readuntil([]), RangeError);
-      await assert.rejects(() => r.readuntil(""), RangeError);
-      await assert.rejects(() => r.readuntil(42 as unknown as string), TypeError);
+      assert.throws(() => void r.readuntil([]), RangeError);
+      assert.throws(() => void r.readuntil(""), RangeError);
+      assert.throws(() => void r.readuntil(42 as unknown as string), TypeError);
+    }));
+
+  it("StreamReader readuntil with several separators: the first end position wins, even for a longer match (test_readuntil_multi_separator)", () =>
+    vrun(async () => {
+      const r = new StreamReader();
+      r.feedData("line 1\nline 2\r");
+      assert.equal(str(await r.readuntil(["\r", "\n"])), "line 1\n");
+      assert.equal(str(await r.readuntil(["\r", "\n"])), "line 2\r");
+      assert.equal(r.buffered, 0);
+      r.feedData("ABCDEFG");
+      assert.equal(str(await r.readuntil(["DEF", "BCDE"])), "ABCDE");
+      assert.equal(r.buffered, 2);
+      r.feedData("aXYZWbZ"); // a long separator that starts first but ends after a short one inside it
+      assert.equal(str(await r.readuntil(["XYZW", "Z"])), "FGaXYZ");
+      assert.equal(str(await r.readuntil(["XYZW", "Z"])), "WbZ");
+    }));
+
+  it("StreamReader readuntil with several separators over the limit consumes nothing (test_readuntil_multi_separator_limit)", () =>
+    vrun(async () => {
+      const r = new StreamReader({ limit: 3 });
+      r.feedData("some dataA");
+      await assert.rejects(r.readuntil(["A", "ome dataA"]), (e: unknown) => e instanceof LimitOverrunError && /is found/.test(e.message));
+      assert.equal(r.buffered, 10);
+    }));
+
+  it("StreamReader readuntil with a separator longer than the buffer waits without a negative offset (test_readuntil_multi_separator_negative_offset)", () =>
+    vrun(async () => {
+      const r = new StreamReader();
+      r.feedData("data");
+      const t = createTask(() => r.readuntil(["A", "long sep"]));
+      getRunningLoop().callSoon(() => r.feedData("Z"));
+      getRunningLoop().callSoon(() => r.feedData("Aaaa"));
+      assert.equal(str(await t), "dataZA");
+      assert.equal(r.buffered, 3);
+    }));
+
+  it("StreamReader readuntil accepts a Uint8Array separator (test_readuntil_bytearray)", () =>
+    vrun(async () => {
+      const r = new StreamReader();
+      r.feedData("some data\r\n");
+      assert.equal(str(await r.readuntil(new Uint8Array([13, 10]))), "some data\r\n");
+      assert.equal(r.buffered, 0);
     }));
 
   it("StreamReader readuntil at EOF throws IncompleteReadError with the rest as partial", () =>
@@ -273,8 +315,8 @@ describe("StreamReader reads (test_streams.py)", T, () => {
     vrun(async () => {
       const r = new StreamReader();
       assert.equal((await r.readexactly(0)).length, 0);
-      await assert.rejects(() => r.readexactly(-1), RangeError);
-      await assert.rejects(() => r.readexactly(1.5), RangeError);
+      assert.throws(() => void r.readexactly(-1), RangeError);
+      assert.throws(() => void r.readexactly(1.5), RangeError);
     }));
 
   it("StreamReader readexactly waits until every byte is there", () =>

@@ -117,17 +117,17 @@ describe("openConnection and startServer", T, () => {
       await assert.rejects(openConnection("127.0.0.1", port), { code: "ECONNREFUSED" });
     }));
 
-  it("openConnection and startServer reject bad arguments at once", () =>
-    run(async () => {
-      await assert.rejects(() => openConnection("", 80), TypeError);
-      await assert.rejects(() => openConnection("127.0.0.1", 0), RangeError);
-      await assert.rejects(() => openConnection("127.0.0.1", 70000), RangeError);
-      await assert.rejects(() => openConnection("127.0.0.1", 80, { limit: 0 }), RangeError);
-      await assert.rejects(() => openConnection("127.0.0.1", 80, { tls: "yes" as unknown as boolean }), TypeError);
-      await assert.rejects(() => startServer("echo" as unknown as typeof echo, "127.0.0.1", 0), TypeError);
-      await assert.rejects(() => startServer(echo, "127.0.0.1", -1), RangeError);
-      await assert.rejects(() => startServer(echo, "127.0.0.1", 0, { backlog: -1 }), RangeError);
-      await assert.rejects(() => openUnixConnection(""), TypeError);
+  it("openConnection and startServer throw at once on bad arguments", () =>
+    run(() => {
+      assert.throws(() => void openConnection("", 80), TypeError);
+      assert.throws(() => void openConnection("127.0.0.1", 0), RangeError);
+      assert.throws(() => void openConnection("127.0.0.1", 70000), RangeError);
+      assert.throws(() => void openConnection("127.0.0.1", 80, { limit: 0 }), RangeError);
+      assert.throws(() => void openConnection("127.0.0.1", 80, { tls: "yes" as unknown as boolean }), TypeError);
+      assert.throws(() => void startServer("echo" as unknown as typeof echo, "127.0.0.1", 0), TypeError);
+      assert.throws(() => void startServer(echo, "127.0.0.1", -1), RangeError);
+      assert.throws(() => void startServer(echo, "127.0.0.1", 0, { backlog: -1 }), RangeError);
+      assert.throws(() => void openUnixConnection(""), TypeError);
     }));
 
   it("startServer on a port in use rejects with EADDRINUSE", () =>
@@ -528,6 +528,53 @@ describe("Server lifetime (test_server.py)", T, () => {
       await writer.waitClosed();
       assert.equal(seen.length, 1);
       assert.match(seen[0]?.message ?? "", /connection handler/);
+      assert.ok(seen[0]?.exception instanceof RangeError);
+      getRunningLoop().setExceptionHandler(null);
+    }));
+
+  it("Server does not report a handler that closes its writer and cancels itself (test_unhandled_cancel)", () =>
+    run(async () => {
+      const seen = captureExceptions();
+      let handled = false;
+      const server = await startServer(
+        async (_reader, writer) => {
+          writer.close();
+          currentTask()?.cancel();
+          handled = true;
+          await sleep(0);
+        },
+        "127.0.0.1",
+        0,
+      );
+      const [reader, writer] = await openConnection("127.0.0.1", portOf(server));
+      writer.write("test msg");
+      await writer.drain();
+      assert.equal((await reader.read(-1)).length, 0);
+      writer.close();
+      await writer.waitClosed();
+      server.close();
+      await server.waitClosed();
+      assert.ok(handled);
+      assert.deepEqual(seen, []);
+      getRunningLoop().setExceptionHandler(null);
+    }));
+
+  it("Server reports a handler that throws synchronously and closes its connection", () =>
+    run(async () => {
+      const seen = captureExceptions();
+      const server = await startServer(
+        () => {
+          throw new RangeError("sync failure");
+        },
+        "127.0.0.1",
+        0,
+      );
+      const [reader, writer] = await openConnection("127.0.0.1", portOf(server));
+      await reader.read(-1).catch(() => undefined); // EOF or reset: the connection is gone
+      writer.close();
+      server.close();
+      await server.waitClosed();
+      assert.equal(seen.length, 1);
       assert.ok(seen[0]?.exception instanceof RangeError);
       getRunningLoop().setExceptionHandler(null);
     }));

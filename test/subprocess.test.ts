@@ -12,6 +12,7 @@ import {
   createSubprocessShell,
   createTask,
   DEVNULL,
+  gather,
   PIPE,
   run,
   runProcess,
@@ -144,6 +145,24 @@ describe("createSubprocessExec and Process (test_subprocess.py)", T, () => {
       assert.equal(proc.returncode, 0);
     }));
 
+  it("Process communicate racing another communicate fails alone: the child is not killed and the first gets all its output", () =>
+    run(async () => {
+      const proc = await createSubprocessShell("read x; echo got:$x", { stdin: PIPE, stdout: PIPE });
+      const first = proc.communicate();
+      await assert.rejects(proc.communicate(), /already waiting for incoming data/);
+      const [out] = await first;
+      assert.equal(String(out), "got:\n");
+      assert.equal(proc.returncode, 0);
+    }));
+
+  it("Process wait from many tasks at once all see the returncode (test_subprocess_concurrent_wait)", () =>
+    run(async () => {
+      const proc = await createSubprocessExec("cat", [], { stdin: PIPE, stdout: PIPE });
+      const [out] = await proc.communicate("some data");
+      assert.equal(String(out), "some data");
+      assert.deepEqual(await gather(...Array.from({ length: 10 }, () => proc.wait())), Array(10).fill(0));
+    }));
+
   it("Process stdout can be read to the end after the child exited", () =>
     run(async () => {
       const proc = await createSubprocessShell("printf 'a\\nb\\n'", { stdout: PIPE });
@@ -161,15 +180,15 @@ describe("createSubprocessExec and Process (test_subprocess.py)", T, () => {
 
   it("createSubprocessExec and createSubprocessShell reject bad arguments at once", () =>
     run(async () => {
-      await assert.rejects(() => createSubprocessExec(""), TypeError);
-      await assert.rejects(() => createSubprocessExec("ls", "-l" as unknown as string[]), TypeError);
-      await assert.rejects(() => createSubprocessExec("ls", [], { stdout: "pipes" as typeof PIPE }), TypeError);
-      await assert.rejects(() => createSubprocessExec("ls", [], { stdin: STDOUT as unknown as typeof PIPE }), TypeError);
-      await assert.rejects(() => createSubprocessExec("ls", [], { killGrace: -1 }), RangeError);
-      await assert.rejects(() => createSubprocessExec("ls", [], { limit: 0 }), RangeError);
-      await assert.rejects(() => createSubprocessShell(42 as unknown as string), TypeError);
+      assert.throws(() => void createSubprocessExec(""), TypeError);
+      assert.throws(() => void createSubprocessExec("ls", "-l" as unknown as string[]), TypeError);
+      assert.throws(() => void createSubprocessExec("ls", [], { stdout: "pipes" as typeof PIPE }), TypeError);
+      assert.throws(() => void createSubprocessExec("ls", [], { stdin: STDOUT as unknown as typeof PIPE }), TypeError);
+      assert.throws(() => void createSubprocessExec("ls", [], { killGrace: -1 }), RangeError);
+      assert.throws(() => void createSubprocessExec("ls", [], { limit: 0 }), RangeError);
+      assert.throws(() => void createSubprocessShell(42 as unknown as string), TypeError);
       const proc = await createSubprocessExec("true");
-      await assert.rejects(() => proc.communicate("input"), /stdin: PIPE/);
+      assert.throws(() => void proc.communicate("input"), /stdin: PIPE/);
       await proc.wait();
     }));
 
@@ -295,7 +314,7 @@ describe("runProcess", T, () => {
       assert.equal(e.stdout?.toString(), "out\n");
       assert.match(e.message, /returned non-zero exit status 4/);
       assert.equal((await runProcess("false", [], { check: false })).returncode, 1);
-      await assert.rejects(() => runProcess("true", [], { check: "yes" as unknown as boolean }), TypeError);
+      assert.throws(() => void runProcess("true", [], { check: "yes" as unknown as boolean }), TypeError);
     }));
 
   it("runProcess in a timeout kills the pipeline's whole group", () =>

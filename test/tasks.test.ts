@@ -1018,6 +1018,46 @@ describe("bad arguments", () => {
       assert.throws(() => loop.callAt(null as never, noop), TypeError);
       assert.throws(() => loop.callAt(NaN, noop), RangeError);
       assert.throws(() => loop.setExceptionHandler(42 as never), TypeError);
+      assert.throws(() => loop.callExceptionHandler(undefined as never), { name: "TypeError", message: /callExceptionHandler\(\) expects a context object/ });
+      assert.throws(() => (loop.slowCallbackDuration = Number.NaN), { name: "RangeError", message: /slowCallbackDuration expects a duration in seconds >= 0: received NaN/ });
+      assert.throws(() => (loop.slowCallbackDuration = -1), RangeError);
+      assert.throws(() => (loop.slowCallbackDuration = "1" as never), TypeError);
+      assert.equal(loop.slowCallbackDuration, 0.1);
+      loop.slowCallbackDuration = 0;
+      assert.equal(loop.slowCallbackDuration, 0);
+    }));
+
+  test("loop callbacks run in order: callSoon FIFO, timers by deadline, equal deadlines FIFO (test_events)", () =>
+    vrun(async () => {
+      const loop = getRunningLoop();
+      const calls: string[] = [];
+      const t0 = loop.time();
+      loop.callLater(0.2, () => calls.push("later 0.2"));
+      loop.callAt(t0 + 0.1, () => calls.push("at 0.1 a"));
+      loop.callAt(t0 + 0.1, () => calls.push("at 0.1 b"));
+      loop.callLater(-1, () => calls.push("later -1"));
+      loop.callSoon((a: number, b: string) => calls.push(`soon ${a}${b}`), 1, "x");
+      loop.callSoon(() => calls.push("soon 2"));
+      await sleep(1);
+      assert.deepEqual(calls, ["soon 1x", "soon 2", "later -1", "at 0.1 a", "at 0.1 b", "later 0.2"]);
+    }));
+
+  test("an exception in a loop callback goes to the exception handler and the loop goes on", () =>
+    vrun(async () => {
+      const loop = getRunningLoop();
+      const seen = captureExceptions();
+      const calls: string[] = [];
+      const boom = new RangeError("boom");
+      loop.callSoon(() => {
+        throw boom;
+      });
+      loop.callSoon(() => calls.push("next"));
+      await sleep(0.1);
+      assert.deepEqual(calls, ["next"]);
+      assert.equal(seen.length, 1);
+      assert.equal(seen[0]?.message, "Exception in callback");
+      assert.equal(seen[0]?.exception, boom);
+      loop.setExceptionHandler(null);
     }));
 
   test("loop.callLater handle cancel() stops the callback", () =>

@@ -5,11 +5,13 @@
  */
 import type { Loop } from "../kernel/loop.js";
 import type { Task } from "../kernel/task.js";
+import { signalTurn } from "../kernel/signals.js";
 import { formatTaskTree } from "./taskTree.js";
 
 export function watchRun(loop: Loop, main: Task<unknown>): () => void {
   const onBeforeExit = (): void => {
-    if (main.done()) return;
+    // A signal already sent may still wake main: it is dispatched in the turn signalTurn() grants.
+    if (main.done() || signalTurn()) return;
     process.stderr.write(
       `asyncio-ts: deadlock: the process is about to exit but run()'s main task ${JSON.stringify(main.name)} ` +
         `is still pending, and nothing is left that could wake it. Pending tasks:\n${formatTaskTree(loop)}\n`,
@@ -34,7 +36,8 @@ export function watchRun(loop: Loop, main: Task<unknown>): () => void {
  */
 export function watchStuck(main: Task<unknown>): () => void {
   const onBeforeExit = (): void => {
-    if (main.done()) return;
+    // A signal already sent may still wake main: it is dispatched in the turn signalTurn() grants.
+    if (main.done() || signalTurn()) return;
     process.stderr.write(
       `asyncio-ts: run()'s main task ${JSON.stringify(main.name)} can never finish: the process is about to exit and nothing is left ` +
         `that could wake it (a swallowed cancellation? a lost wake-up?). Run with ASYNCIO_TS_DEBUG=1 to see what each task waits on.\n`,

@@ -114,8 +114,9 @@ function toSeparators(where: string, separator: unknown): Buffer[] {
   const list = Array.isArray(separator) ? separator.map(one) : [one(separator)];
   if (list.length === 0) throw new RangeError(`${where} expects at least one separator: received an empty array`);
   for (const s of list) if (s.length === 0) throw new RangeError(`${where} expects a non-empty separator`);
-  // Longest first (asyncio 3.13): of two separators ending at the same place, the longer one wins.
-  return list.sort((a, b) => b.length - a.length);
+  // Shortest first (asyncio 3.13): the match that ends first wins, and of two ending at the same
+  // place the shorter one is the match (its start is what the limit is checked against).
+  return list.sort((a, b) => a.length - b.length);
 }
 
 /**
@@ -173,6 +174,9 @@ export class StreamReader implements AsyncIterable<Buffer> {
 
   /** Appends bytes to the buffer and wakes a read waiting for data. */
   feedData(data: Uint8Array | string): void {
+    if (typeof data !== "string" && !(data instanceof Uint8Array)) {
+      throw new TypeError(`StreamReader.feedData() expects a string or a Uint8Array: received ${describe(data)}`);
+    }
     if (this.eof) throw new Error("StreamReader.feedData() after feedEof()");
     const chunk: Buffer = typeof data === "string" ? Buffer.from(data) : Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     const n = chunk.length;
@@ -266,7 +270,8 @@ export class StreamReader implements AsyncIterable<Buffer> {
    * @throws TypeError if `n` is not an integer.
    */
   read(n = -1, options?: WaitOptions): Promise<Buffer> {
-    if (typeof n !== "number" || !Number.isInteger(n)) return Promise.reject(new TypeError(`StreamReader.read() expects an integer byte count: received ${describe(n)}`));
+    // Bad arguments throw at the call, as everywhere in the library (not a rejected promise).
+    if (typeof n !== "number" || !Number.isInteger(n)) throw new TypeError(`StreamReader.read() expects an integer byte count: received ${describe(n)}`);
     return this.attempt(READ, n, LINE_SEPS, options, KINDS[READ] as ParkKind) as Promise<Buffer>;
   }
 
@@ -277,24 +282,19 @@ export class StreamReader implements AsyncIterable<Buffer> {
    */
   readexactly(n: number, options?: WaitOptions): Promise<Buffer> {
     if (typeof n !== "number" || !Number.isInteger(n) || n < 0) {
-      return Promise.reject(new RangeError(`StreamReader.readexactly() expects a byte count >= 0: received ${describe(n)}`));
+      throw new RangeError(`StreamReader.readexactly() expects a byte count >= 0: received ${describe(n)}`);
     }
     return this.attempt(READEXACTLY, n, LINE_SEPS, options, KINDS[READEXACTLY] as ParkKind) as Promise<Buffer>;
   }
 
   /**
    * Reads up to and including `separator` (default `"\n"`; a string, bytes, or an array of them:
-   * the first found ends the read). Nothing is consumed when it throws LimitOverrunError.
+   * the read ends where the first match ends). Nothing is consumed when it throws LimitOverrunError.
    * @throws IncompleteReadError at EOF without the separator (consuming what was left).
    * @throws LimitOverrunError if more than `limit` bytes come before the separator.
    */
   readuntil(separator: string | Uint8Array | readonly (string | Uint8Array)[] = NEWLINE, options?: WaitOptions): Promise<Buffer> {
-    let seps: Buffer[];
-    try {
-      seps = separator === NEWLINE ? LINE_SEPS : toSeparators("StreamReader.readuntil()", separator);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    const seps = separator === NEWLINE ? LINE_SEPS : toSeparators("StreamReader.readuntil()", separator);
     return this.attempt(READUNTIL, 0, seps, options, KINDS[READUNTIL] as ParkKind) as Promise<Buffer>;
   }
 
@@ -331,11 +331,11 @@ export class StreamReader implements AsyncIterable<Buffer> {
    * primitive's door. Resolves to the bytes, or (the async iterator's kind) to its iterator result.
    */
   private attempt(op: Op, n: number, seps: Buffer[], options: WaitOptions | undefined, kind: ParkKind): Promise<unknown> {
-    let signal: AbortSignal | undefined;
+    // A bad option throws at the call; what the read finds (a pending cancel, the reader's error) rejects.
+    const signal = options === undefined ? undefined : checkSignal(`StreamReader.${OP_NAMES[op]}()`, options);
     let result: Buffer | typeof NEED;
     const ctx = currentContext();
     try {
-      signal = options === undefined ? undefined : checkSignal(`StreamReader.${OP_NAMES[op]}()`, options);
       const refused = refusal(ctx, signal);
       if (refused !== PROCEED) throw refused as Error;
       result = this.runStep(op, n, seps, 0);
@@ -444,17 +444,23 @@ export class StreamReader implements AsyncIterable<Buffer> {
   private untilAttempt(seps: Buffer[], offset: number, line: boolean): Buffer | typeof NEED {
     const buflen = this.end - this.start;
     this.scanned = offset;
-    if (buflen - offset >= (seps[seps.length - 1] as Buffer).length) {
+    if (buflen - offset >= (seps[0] as Buffer).length) {
       let at = -1;
       let length = 0;
+      let matchEnd = -1;
       for (const sep of seps) {
         // A one-byte separator ("\n") is searched as a number: memchr, without the buffer-needle
         // call's argument unpacking (twice per line: the probe and the read).
         const i = sep.length === 1 ? this.buf.indexOf(sep[0] as number, this.start + offset) : this.buf.indexOf(sep, this.start + offset);
         // The buffer may hold stale bytes past `end`: a match must end within it.
-        if (i !== -1 && i + sep.length <= this.end && (at === -1 || i < at)) {
+        // The read ends at the earliest match *end* (asyncio 3.13: the shortest result with any
+        // separator as its suffix), not the earliest start: a long separator that starts first
+        // but ends later loses to a short one inside it. Ties keep the shorter (earlier in seps).
+        const e = i + sep.length;
+        if (i !== -1 && e <= this.end && (matchEnd === -1 || e < matchEnd)) {
           at = i;
           length = sep.length;
+          matchEnd = e;
         }
       }
       if (at !== -1) {
@@ -465,7 +471,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
         }
         return this.take(at + length);
       }
-      offset = Math.max(0, buflen + 1 - (seps[0] as Buffer).length);
+      offset = Math.max(0, buflen + 1 - (seps[seps.length - 1] as Buffer).length);
       this.scanned = offset;
       if (offset > this.limit) {
         if (line) this.take(buflen);

@@ -38,6 +38,8 @@ export interface StartServerOptions {
 
 const LISTEN = emitterWaitKind("startServer()");
 
+function ignore(): void {}
+
 interface Connection {
   socket: Socket;
   writer: StreamWriter;
@@ -137,8 +139,9 @@ export class Server {
    * Waits until the server is closed and every connection is done (its handler returned, its
    * socket closed). Cancellable.
    */
-  async waitClosed(options?: WaitOptions): Promise<void> {
-    await this.idle.wait(options);
+  waitClosed(options?: WaitOptions): Promise<void> {
+    // Not async: a bad option throws at the call (Event.wait checks it), as everywhere in the library.
+    return this.idle.wait(options).then(ignore);
   }
 
   /** `await using server`: `close()`, then `waitClosed()`, as `async with server` does. */
@@ -240,11 +243,16 @@ async function listening(net: NetServer, listen: () => void): Promise<void> {
  *   for await (const line of reader) writer.write(line);
  * }, "127.0.0.1", 0);
  */
-export async function startServer(handler: ConnectionHandler, host: string | null, port: number, options?: StartServerOptions): Promise<Server> {
+export function startServer(handler: ConnectionHandler, host: string | null, port: number, options?: StartServerOptions): Promise<Server> {
+  // Bad arguments throw at the call, as everywhere in the library (not a rejected promise).
   const opts = checkServerOptions("startServer()", handler, options);
   const h = host === null ? null : checkHost("startServer()", host);
   const p = checkPort("startServer()", port, 0);
   const limit = checkLimit("startServer()", opts.limit);
+  return listenTcp(handler, h, p, limit, opts);
+}
+
+async function listenTcp(handler: ConnectionHandler, h: string | null, p: number, limit: number, opts: StartServerOptions): Promise<Server> {
   const secure = opts.tls !== undefined;
   const net = secure ? tlsCreateServer({ ...opts.tls, allowHalfOpen: true }) : netCreateServer(PLAIN_SERVER_OPTIONS);
   const loop = currentContext()?._loop ?? currentLoop();
@@ -259,10 +267,15 @@ export async function startServer(handler: ConnectionHandler, host: string | nul
 }
 
 /** Listens on the Unix domain socket `path` (asyncio.start_unix_server); see `startServer()`. */
-export async function startUnixServer(handler: ConnectionHandler, path: string, options?: Omit<StartServerOptions, "tls">): Promise<Server> {
+export function startUnixServer(handler: ConnectionHandler, path: string, options?: Omit<StartServerOptions, "tls">): Promise<Server> {
+  // Bad arguments throw at the call (see startServer).
   const opts = checkServerOptions("startUnixServer()", handler, options);
   if (typeof path !== "string" || path === "") throw new TypeError(`startUnixServer() expects a socket path (a non-empty string): received ${describe(path)}`);
   const limit = checkLimit("startUnixServer()", opts.limit);
+  return listenUnix(handler, path, limit, opts);
+}
+
+async function listenUnix(handler: ConnectionHandler, path: string, limit: number, opts: StartServerOptions): Promise<Server> {
   const net = netCreateServer(PLAIN_SERVER_OPTIONS);
   const loop = currentContext()?._loop ?? currentLoop();
   const server = new Server(net, handler, loop, limit, path, false);

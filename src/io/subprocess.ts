@@ -95,9 +95,14 @@ function readerFor(sources: Readable[], limit: number): StreamReader {
   return reader;
 }
 
-async function start(where: string, program: string, args: readonly string[], shell: boolean, opts: SubprocessOptions): Promise<Process> {
+function start(where: string, program: string, args: readonly string[], shell: boolean, opts: SubprocessOptions): Promise<Process> {
+  // Bad arguments throw at the call, as everywhere in the library (not a rejected promise).
   const limit = checkLimit(where, opts.limit);
   const signal = checkSignal(where, opts);
+  return spawnProcess(program, args, shell, opts, limit, signal);
+}
+
+async function spawnProcess(program: string, args: readonly string[], shell: boolean, opts: SubprocessOptions, limit: number, signal: AbortSignal | undefined): Promise<Process> {
   const killGrace = opts.killGrace ?? 5;
   const merge = opts.stderr === STDOUT;
   const stdout = nodeStdio(opts.stdout);
@@ -145,7 +150,7 @@ async function start(where: string, program: string, args: readonly string[], sh
  * const proc = await createSubprocessExec("ls", ["-l"], { stdout: PIPE });
  * const [out] = await proc.communicate();
  */
-export async function createSubprocessExec(program: string, args: readonly string[] = [], options?: SubprocessOptions): Promise<Process> {
+export function createSubprocessExec(program: string, args: readonly string[] = [], options?: SubprocessOptions): Promise<Process> {
   if (typeof program !== "string" || program === "") throw new TypeError(`createSubprocessExec() expects a program (a non-empty string): received ${describe(program)}`);
   if (!Array.isArray(args) || args.some((a) => typeof a !== "string")) throw new TypeError(`createSubprocessExec() expects args as an array of strings: received ${describe(args)}`);
   return start("createSubprocessExec()", program, args, false, checkOptions("createSubprocessExec()", options));
@@ -155,7 +160,7 @@ export async function createSubprocessExec(program: string, args: readonly strin
  * Runs `command` through the shell (`/bin/sh -c`). Quote what you interpolate.
  * @throws TypeError / RangeError for bad arguments, at once.
  */
-export async function createSubprocessShell(command: string, options?: SubprocessOptions): Promise<Process> {
+export function createSubprocessShell(command: string, options?: SubprocessOptions): Promise<Process> {
   if (typeof command !== "string" || command === "") throw new TypeError(`createSubprocessShell() expects a command line (a non-empty string): received ${describe(command)}`);
   return start("createSubprocessShell()", command, [], true, checkOptions("createSubprocessShell()", options));
 }

@@ -32,6 +32,8 @@ export interface ExtraInfo {
   tlsVersion: string | null;
 }
 
+function ignore(): void {}
+
 function consumeDrain(node: Parked): void {
   if (!node.settle()) throw node._error;
 }
@@ -115,8 +117,12 @@ export class StreamWriter {
    * a cancelled drain leaves the written data queued.
    * @throws the connection's error (or "Connection lost") if it was lost.
    */
-  async drain(options?: WaitOptions): Promise<void> {
-    const signal = checkSignal("StreamWriter.drain()", options);
+  drain(options?: WaitOptions): Promise<void> {
+    // A bad option throws at the call, as everywhere in the library; the rest rejects.
+    return this.drainChecked(checkSignal("StreamWriter.drain()", options));
+  }
+
+  private async drainChecked(signal: AbortSignal | undefined): Promise<void> {
     const readerError: unknown = this.reader?.exception() ?? null;
     if (readerError !== null) throw readerError as Error;
     const ctx = currentContext();
@@ -163,8 +169,9 @@ export class StreamWriter {
   }
 
   /** Waits until the connection is closed. Cancellable. */
-  async waitClosed(options?: WaitOptions): Promise<void> {
-    await this.closedEvent.wait(options);
+  waitClosed(options?: WaitOptions): Promise<void> {
+    // Not async: a bad option throws at the call (Event.wait checks it).
+    return this.closedEvent.wait(options).then(ignore);
   }
 
   /**

@@ -18,7 +18,7 @@ import { Task, taskStartedBy, type TaskFactory, type TaskOptions } from "./task.
 import { batchEnded, batchStarted } from "./batch.js";
 import { nextWaitSeq } from "./scope.js";
 import { TaskList } from "./taskList.js";
-import { checkDelay, checkFunction, checkWhen } from "./validate.js";
+import { checkDelay, checkFunction, checkWhen, describe } from "./validate.js";
 import type { Executor, Work } from "../executors/pool.js";
 
 /** How `loop.runInExecutor` reaches src/executors (registered there; keeps the kernel free of an import cycle). */
@@ -71,6 +71,21 @@ export interface LoopOptions {
   debug?: boolean;
 }
 
+/**
+ * @internal Checks `clock` and `debug` of `new Loop()`, `run()` and `new Runner()` where they are
+ * given: a bad clock otherwise fails later, deep in the first timer, with a message about its
+ * methods rather than the option.
+ */
+export function checkLoopOptions(where: string, options: LoopOptions): void {
+  const { clock, debug } = options;
+  if (debug !== undefined && typeof debug !== "boolean") throw new TypeError(`${where} expects options.debug to be a boolean: received ${describe(debug)}`);
+  if (clock === undefined) return;
+  const c = clock as Partial<Clock> | null;
+  if (typeof c !== "object" || c === null || typeof c.now !== "function" || typeof c.arm !== "function" || typeof c.disarm !== "function") {
+    throw new TypeError(`${where} expects options.clock to be a Clock (an object with now(), arm() and disarm(), such as new VirtualClock()): received ${describe(clock)}`);
+  }
+}
+
 type Callback = (arg: never) => void;
 
 /** Internal fast path entry: the ready queue holds (callback, argument) pairs, flat. */
@@ -99,8 +114,22 @@ function loopClosed(what: string): Error {
 }
 
 export class Loop implements ClockHost {
+  /** @internal Backing field of `slowCallbackDuration` (read directly by the timed batch). */
+  _slowCallbackDuration = 0.1;
+
   /** A synchronous stretch longer than this (seconds) is reported in debug mode. */
-  slowCallbackDuration = 0.1;
+  get slowCallbackDuration(): number {
+    return this._slowCallbackDuration;
+  }
+
+  /** Throws TypeError/RangeError unless `seconds` is a number >= 0. */
+  set slowCallbackDuration(seconds: number) {
+    // An accessor, not a plain field: a bad value (a string, NaN, a negative duration) throws where
+    // it is set, as every argument of the library does, instead of silently turning reports off or on.
+    if (typeof seconds !== "number") throw new TypeError(`slowCallbackDuration expects a duration in seconds (a number): received ${describe(seconds)}`);
+    if (Number.isNaN(seconds) || seconds < 0) throw new RangeError(`slowCallbackDuration expects a duration in seconds >= 0: received ${seconds}`);
+    this._slowCallbackDuration = seconds;
+  }
 
   /** @internal */ readonly _clock: Clock;
   /** @internal */ _debug: boolean;
@@ -147,6 +176,8 @@ export class Loop implements ClockHost {
   };
 
   constructor(options: LoopOptions = {}) {
+    if (typeof options !== "object" || options === null) throw new TypeError(`Loop expects an options object: received ${describe(options)}`);
+    checkLoopOptions("Loop", options);
     this._clock = options.clock ?? new RealClock();
     this._debug = options.debug ?? isDebugFromEnv();
     if (this._debug) debugEnabled(true, this);
@@ -286,6 +317,10 @@ export class Loop implements ClockHost {
 
   /** Reports `context` through the handler set by `setExceptionHandler`, or to stderr. */
   callExceptionHandler(context: ExceptionContext): void {
+    // Checked here, where the caller made the mistake, not as a property read failing in the handler.
+    if (typeof context !== "object" || context === null) {
+      throw new TypeError(`callExceptionHandler() expects a context object ({ message, exception?, ... }): received ${describe(context)}`);
+    }
     const handler = this._exceptionHandler;
     if (handler === null) {
       this.defaultExceptionHandler(context);
@@ -476,7 +511,7 @@ export class Loop implements ClockHost {
         this.callExceptionHandler({ message: "Exception in callback", exception: error });
       }
       const seconds = (performance.now() - started) / 1000;
-      if (seconds >= this.slowCallbackDuration) {
+      if (seconds >= this._slowCallbackDuration) {
         const task = taskStartedBy(callback, arg);
         const what = callback === (runHandle as Callback) ? `Callback ${(arg as Handle)._callback.name || "(anonymous)"}` : undefined;
         reportSlow(this, seconds, task, undefined, what);

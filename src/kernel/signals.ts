@@ -8,6 +8,7 @@
 import { constants } from "node:os";
 import { isMainThread } from "node:worker_threads";
 import type { Loop } from "./loop.js";
+import { outsideTasks } from "./context.js";
 import { checkFunction, describe } from "./validate.js";
 
 /** A signal given by name ("SIGTERM") or number (15). */
@@ -59,6 +60,58 @@ export function checkRunSignals(value: unknown): CatchableSignal[] {
 
 const installed = new WeakMap<Loop, Map<NodeJS.Signals, () => void>>();
 
+// ---- a signal sent just before the process ran out of work ----
+// Node's signal handles do not keep the process alive, and a signal is dispatched only in the
+// poll phase of a loop turn. So a signal sent to this process (`process.kill(process.pid,
+// "SIGINT")` from a callback, Ctrl-C at the wrong instant) while nothing else is pending is never
+// dispatched: the process exits instead, and a run() whose main task waits for that very
+// interruption reports a deadlock. asyncio's loop blocks in select() and sees it. So while a
+// handler is set, the first time the process is about to exit after a signal was handled (or
+// ever), one more loop turn is granted: a signal already sent runs its handler in it; if none
+// was, the next "about to exit" is final.
+
+/** How many loop signal handlers are set, in every loop. */
+let handlerCount = 0;
+/** Signals dispatched to a loop handler so far; a turn is granted once per value. */
+let dispatched = 0;
+let grantedAt = -1;
+let turnPending = false;
+
+function endTurn(): void {
+  turnPending = false;
+}
+
+function scheduleTurn(): void {
+  setImmediate(endTurn);
+}
+
+/**
+ * @internal Called where the process is about to exit ("beforeExit"): whether one more loop turn
+ * is (or was just) granted for a signal that may be waiting to be dispatched. A caller that
+ * reports a stuck run() waits for the next "beforeExit" when this is true.
+ */
+export function signalTurn(): boolean {
+  if (turnPending) return true;
+  if (handlerCount === 0 || grantedAt === dispatched) return false;
+  grantedAt = dispatched;
+  turnPending = true;
+  // Created outside any task: the immediate holds no task's context.
+  outsideTasks(scheduleTurn, undefined);
+  return true;
+}
+
+function onBeforeExit(): void {
+  signalTurn();
+}
+
+function handlerAdded(): void {
+  if (handlerCount++ === 0) process.on("beforeExit", onBeforeExit);
+}
+
+function handlerRemoved(): void {
+  if (--handlerCount === 0) process.off("beforeExit", onBeforeExit);
+}
+
 /** @internal `loop.addSignalHandler()`. */
 export function addSignalHandler(loop: Loop, sig: unknown, callback: unknown, args: readonly unknown[]): void {
   const name = checkSignalName("addSignalHandler()", sig);
@@ -75,10 +128,12 @@ export function addSignalHandler(loop: Loop, sig: unknown, callback: unknown, ar
   removeSignalHandler(loop, name);
   const fn = callback as (...a: unknown[]) => unknown;
   const listener = (): void => {
+    dispatched++;
     loop.callSoon(fn, ...args);
   };
   handlers.set(name, listener);
   process.on(name, listener);
+  handlerAdded();
 }
 
 /** @internal `loop.removeSignalHandler()`: whether a handler was set. */
@@ -89,12 +144,16 @@ export function removeSignalHandler(loop: Loop, sig: unknown): boolean {
   if (handlers === undefined || listener === undefined) return false;
   handlers.delete(name);
   process.off(name, listener);
+  handlerRemoved();
   return true;
 }
 
 function removeAll(loop: Loop): void {
   const handlers = installed.get(loop);
   if (handlers === undefined) return;
-  for (const [name, listener] of handlers) process.off(name, listener);
+  for (const [name, listener] of handlers) {
+    process.off(name, listener);
+    handlerRemoved();
+  }
   handlers.clear();
 }
