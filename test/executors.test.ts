@@ -476,6 +476,41 @@ describe("ThreadPoolExecutor shutdown", () => {
     });
   });
 
+  it("ThreadPoolExecutor shutdown checks its options at the call: a TypeError thrown, not a rejected promise", async () => {
+    await run(async () => {
+      const pool = new ThreadPoolExecutor({ maxWorkers: 1 });
+      assert.throws(() => void pool.shutdown(null as never), { name: "TypeError", message: /shutdown\(\) expects an options object: received null/ });
+      assert.throws(() => void pool.shutdown({ wait: "no" } as never), { name: "TypeError", message: /expects options\.wait to be a boolean: received "no"/ });
+      assert.throws(() => void pool.shutdown({ cancelFutures: 1 } as never), { name: "TypeError", message: /expects options\.cancelFutures to be a boolean: received 1/ });
+      assert.equal(pool.statistics().shutdown, false, "a refused shutdown() changed nothing");
+      await pool.shutdown();
+    });
+  });
+
+  it("ThreadPoolExecutor a task cancelled while it awaits shutdown() gets CancelledError at once; the running job finishes", { skip: unsupportedOn({ deno: DENO_NO_INTERRUPT }) }, async () => {
+    await run(async () => {
+      const pool = new ThreadPoolExecutor({ maxWorkers: 1 });
+      const gate = new Int32Array(new SharedArrayBuffer(4));
+      // The job runs until the gate opens: shutdown() cannot complete before the test opens it.
+      const job = pool.submit((g: Int32Array) => {
+        Atomics.store(g, 0, 1);
+        while (Atomics.load(g, 0) !== 2);
+        return "done";
+      }, gate);
+      await until(() => Atomics.load(gate, 0) === 1);
+      const waiter = createTask(() => pool.shutdown());
+      await sleep(0);
+      waiter.cancel();
+      await assert.rejects(waiter, CancelledError);
+      assert.equal(job.done(), false, "the wait ended while the job still ran");
+      assert.equal(pool.statistics().shutdown, true, "the pool stays shut down");
+      Atomics.store(gate, 0, 2);
+      assert.equal(await job, "done");
+      await pool.shutdown();
+      assert.equal(pool.statistics().workers, 0);
+    });
+  });
+
   it("ThreadPoolExecutor [Symbol.asyncDispose] shuts the pool down", async () => {
     await run(async () => {
       let escaped: ThreadPoolExecutor;
