@@ -136,13 +136,23 @@ async function connected(socket: Socket, event: string, kind: typeof CONNECT, si
  * writer.close();
  * await writer.waitClosed();
  */
-export async function openConnection(host: string, port: number, options?: OpenConnectionOptions): Promise<[StreamReader, StreamWriter]> {
+export function openConnection(host: string, port: number, options?: OpenConnectionOptions): Promise<[StreamReader, StreamWriter]> {
+  // Checked before any await, so that a bad argument throws at the call as everywhere else.
   const h = checkHost("openConnection()", host);
   const p = checkPort("openConnection()", port, 1);
   const opts = checkOptions("openConnection()", options);
   const limit = checkLimit("openConnection()", opts.limit);
   const signal = checkSignal("openConnection()", opts);
-  const tls = opts.tls;
+  return connectTcp(h, p, opts.tls, limit, signal);
+}
+
+async function connectTcp(
+  h: string,
+  p: number,
+  tls: OpenConnectionOptions["tls"],
+  limit: number,
+  signal: AbortSignal | undefined,
+): Promise<[StreamReader, StreamWriter]> {
   if (tls !== undefined && tls !== false) {
     const tlsOptions: ConnectionOptions = { host: h, port: p, ...(isIP(h) === 0 ? { servername: h } : {}), ...(tls === true ? {} : tls) };
     const socket = tlsConnect(tlsOptions);
@@ -159,11 +169,15 @@ export async function openConnection(host: string, port: number, options?: OpenC
  * Connects to the Unix domain socket at `path` (asyncio.open_unix_connection).
  * @throws TypeError for a bad path or option; the connection error (e.g. `ENOENT`).
  */
-export async function openUnixConnection(path: string, options?: Omit<OpenConnectionOptions, "tls">): Promise<[StreamReader, StreamWriter]> {
+export function openUnixConnection(path: string, options?: Omit<OpenConnectionOptions, "tls">): Promise<[StreamReader, StreamWriter]> {
   if (typeof path !== "string" || path === "") throw new TypeError(`openUnixConnection() expects a socket path (a non-empty string): received ${describe(path)}`);
   const opts = checkOptions("openUnixConnection()", options);
   const limit = checkLimit("openUnixConnection()", opts.limit);
   const signal = checkSignal("openUnixConnection()", opts);
+  return connectUnix(path, limit, signal);
+}
+
+async function connectUnix(path: string, limit: number, signal: AbortSignal | undefined): Promise<[StreamReader, StreamWriter]> {
   const [socket, pair] = connectStreams({ path, allowHalfOpen: true }, limit, { peername: path, sockname: "" });
   await connected(socket, "connect", UNIX_CONNECT, signal);
   return pair;

@@ -76,8 +76,12 @@ export class Process {
    *
    * As in asyncio, a child writing to a `PIPE` nobody reads can block forever: use `communicate()`.
    */
-  async wait(options?: WaitOptions): Promise<number> {
-    const signal = checkSignal("Process.wait()", options);
+  wait(options?: WaitOptions): Promise<number> {
+    // Checked before any await, so that a bad signal throws at the call as everywhere else.
+    return this.waitChecked(checkSignal("Process.wait()", options));
+  }
+
+  private async waitChecked(signal: AbortSignal | undefined): Promise<number> {
     try {
       return await this.exitWait(signal);
     } catch (error) {
@@ -92,15 +96,19 @@ export class Process {
    * Cancelling it terminates the child as `wait()` does.
    * @throws TypeError if `input` is given but stdin is not a `PIPE`, or is not bytes or a string.
    */
-  async communicate(input?: Uint8Array | string, options?: WaitOptions): Promise<[Buffer | null, Buffer | null]> {
+  communicate(input?: Uint8Array | string, options?: WaitOptions): Promise<[Buffer | null, Buffer | null]> {
+    // Checked before any await, so that a bad argument throws at the call as everywhere else.
     if (input !== undefined && input !== null) {
       if (typeof input !== "string" && !(input instanceof Uint8Array)) throw new TypeError(`Process.communicate() expects input as a string or a Uint8Array: received ${describe(input)}`);
       if (this.stdin === null) throw new TypeError("Process.communicate(input) needs stdin: PIPE");
     }
-    const signal = checkSignal("Process.communicate()", options);
+    return this.communicateChecked(input ?? undefined, checkSignal("Process.communicate()", options));
+  }
+
+  private async communicateChecked(input: Uint8Array | string | undefined, signal: AbortSignal | undefined): Promise<[Buffer | null, Buffer | null]> {
     const waitOptions = signal !== undefined ? { signal } : undefined;
     try {
-      const [, out, err] = await Promise.all([this.feedStdin(input ?? undefined, waitOptions), this.stdout?.read(-1, waitOptions) ?? null, this.stderr?.read(-1, waitOptions) ?? null]);
+      const [, out, err] = await Promise.all([this.feedStdin(input, waitOptions), this.stdout?.read(-1, waitOptions) ?? null, this.stderr?.read(-1, waitOptions) ?? null]);
       await this.exitWait(signal);
       return [out, err];
     } catch (error) {

@@ -97,6 +97,12 @@ const KINDS: readonly ParkKind[] = OP_NAMES.map((name) => ({ op: `StreamReader.$
 const LINE_ITER_KIND: ParkKind = { op: "StreamReader.readline()", consume: consumeLine };
 
 /** Checks a limit option: a positive integer. */
+/** A byte count: a number (else TypeError), an integer at least `min` (else RangeError). */
+function checkCount(where: string, expected: string, n: unknown, min: number): void {
+  if (typeof n !== "number") throw new TypeError(`${where} expects ${expected}: received ${describe(n)}`);
+  if (!Number.isInteger(n) || n < min) throw new RangeError(`${where} expects ${expected}: received ${describe(n)}`);
+}
+
 export function checkLimit(where: string, limit: unknown): number {
   if (limit === undefined) return DEFAULT_LIMIT;
   if (typeof limit !== "number" || !Number.isInteger(limit) || limit <= 0) {
@@ -263,22 +269,21 @@ export class StreamReader implements AsyncIterable<Buffer> {
   /**
    * Reads up to `n` bytes (at least one, unless at EOF); with `n < 0` (the default), everything
    * until EOF. Resolves to an empty buffer at EOF or for `n === 0`.
-   * @throws TypeError if `n` is not an integer.
+   * @throws TypeError at the call if `n` is not a number; RangeError if it is not an integer.
    */
   read(n = -1, options?: WaitOptions): Promise<Buffer> {
-    if (typeof n !== "number" || !Number.isInteger(n)) return Promise.reject(new TypeError(`StreamReader.read() expects an integer byte count: received ${describe(n)}`));
+    // Thrown at the call, not a rejected promise: bad arguments throw synchronously across the API.
+    checkCount("StreamReader.read()", "an integer byte count (negative: until EOF)", n, -Infinity);
     return this.attempt(READ, n, LINE_SEPS, options, KINDS[READ] as ParkKind) as Promise<Buffer>;
   }
 
   /**
    * Reads exactly `n` bytes.
    * @throws IncompleteReadError if the stream ends first (its `partial` holds the bytes read).
-   * @throws RangeError if `n` is negative or not an integer.
+   * @throws TypeError at the call if `n` is not a number; RangeError if it is negative or not an integer.
    */
   readexactly(n: number, options?: WaitOptions): Promise<Buffer> {
-    if (typeof n !== "number" || !Number.isInteger(n) || n < 0) {
-      return Promise.reject(new RangeError(`StreamReader.readexactly() expects a byte count >= 0: received ${describe(n)}`));
-    }
+    checkCount("StreamReader.readexactly()", "a byte count >= 0", n, 0);
     return this.attempt(READEXACTLY, n, LINE_SEPS, options, KINDS[READEXACTLY] as ParkKind) as Promise<Buffer>;
   }
 
@@ -287,14 +292,10 @@ export class StreamReader implements AsyncIterable<Buffer> {
    * the first found ends the read). Nothing is consumed when it throws LimitOverrunError.
    * @throws IncompleteReadError at EOF without the separator (consuming what was left).
    * @throws LimitOverrunError if more than `limit` bytes come before the separator.
+   * @throws TypeError at the call for a separator that is not a string, bytes or an array of them.
    */
   readuntil(separator: string | Uint8Array | readonly (string | Uint8Array)[] = NEWLINE, options?: WaitOptions): Promise<Buffer> {
-    let seps: Buffer[];
-    try {
-      seps = separator === NEWLINE ? LINE_SEPS : toSeparators("StreamReader.readuntil()", separator);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    const seps = separator === NEWLINE ? LINE_SEPS : toSeparators("StreamReader.readuntil()", separator);
     return this.attempt(READUNTIL, 0, seps, options, KINDS[READUNTIL] as ParkKind) as Promise<Buffer>;
   }
 

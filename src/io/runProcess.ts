@@ -5,6 +5,7 @@
  */
 import { describe } from "../kernel/validate.js";
 import { CalledProcessError } from "./errors.js";
+import type { Process } from "./process.js";
 import { createSubprocessExec, DEVNULL, PIPE, type SubprocessOptions } from "./subprocess.js";
 
 /** Options of `runProcess()`: those of `createSubprocessExec()`, and: */
@@ -34,7 +35,7 @@ export interface CompletedProcess {
  * @example
  * const { stdout } = await runProcess("git", ["rev-parse", "HEAD"], { capture: true });
  */
-export async function runProcess(program: string, args: readonly string[] = [], options: RunProcessOptions = {}): Promise<CompletedProcess> {
+export function runProcess(program: string, args: readonly string[] = [], options: RunProcessOptions = {}): Promise<CompletedProcess> {
   if (typeof options !== "object" || options === null) throw new TypeError(`runProcess() expects an options object: received ${describe(options)}`);
   const { input, check = true, capture = false, ...rest } = options;
   if (typeof check !== "boolean") throw new TypeError(`runProcess() expects options.check to be a boolean: received ${describe(check)}`);
@@ -47,8 +48,21 @@ export async function runProcess(program: string, args: readonly string[] = [], 
     stdin: input !== undefined ? PIPE : (rest.stdin ?? DEVNULL),
     ...(capture ? { stdout: rest.stdout ?? PIPE, stderr: rest.stderr ?? PIPE } : {}),
   };
-  const proc = await createSubprocessExec(program, args, spawnOptions);
-  const [stdout, stderr] = await proc.communicate(input, rest.signal !== undefined ? { signal: rest.signal } : undefined);
+  // Not awaited here: createSubprocessExec() checks program, args and options at the call, so a
+  // bad argument throws from runProcess() itself, as everywhere else.
+  return complete(createSubprocessExec(program, args, spawnOptions), program, args, input, check, rest.signal);
+}
+
+async function complete(
+  started: Promise<Process>,
+  program: string,
+  args: readonly string[],
+  input: string | Uint8Array | undefined,
+  check: boolean,
+  signal: AbortSignal | undefined,
+): Promise<CompletedProcess> {
+  const proc = await started;
+  const [stdout, stderr] = await proc.communicate(input, signal !== undefined ? { signal } : undefined);
   const returncode = proc.returncode as number;
   if (check && returncode !== 0) throw new CalledProcessError(returncode, [program, ...args], stdout, stderr);
   return { returncode, stdout, stderr };

@@ -15,7 +15,7 @@ import { createServer as tlsCreateServer, type TlsOptions } from "node:tls";
 import { cancellationOf } from "../errors.js";
 import { currentLoop } from "../kernel/context.js";
 import type { Loop } from "../kernel/loop.js";
-import { currentContext, type WaitOptions } from "../kernel/waiting.js";
+import { checkSignal, currentContext, type WaitOptions } from "../kernel/waiting.js";
 import { checkFunction, describe } from "../kernel/validate.js";
 import { Event } from "../sync/event.js";
 import { checkHost, checkPort, streamsFor } from "./connection.js";
@@ -137,8 +137,13 @@ export class Server {
    * Waits until the server is closed and every connection is done (its handler returned, its
    * socket closed). Cancellable.
    */
-  async waitClosed(options?: WaitOptions): Promise<void> {
-    await this.idle.wait(options);
+  waitClosed(options?: WaitOptions): Promise<void> {
+    // Checked before any await, so that a bad signal throws at the call as everywhere else.
+    return this.idleWait(checkSignal("Server.waitClosed()", options));
+  }
+
+  private async idleWait(signal: AbortSignal | undefined): Promise<void> {
+    await this.idle.wait(signal === undefined ? undefined : { signal });
   }
 
   /** `await using server`: `close()`, then `waitClosed()`, as `async with server` does. */
@@ -239,11 +244,16 @@ async function listening(net: NetServer, listen: () => void): Promise<void> {
  *   for await (const line of reader) writer.write(line);
  * }, "127.0.0.1", 0);
  */
-export async function startServer(handler: ConnectionHandler, host: string | null, port: number, options?: StartServerOptions): Promise<Server> {
+export function startServer(handler: ConnectionHandler, host: string | null, port: number, options?: StartServerOptions): Promise<Server> {
+  // Checked before any await, so that a bad argument throws at the call as everywhere else.
   const opts = checkServerOptions("startServer()", handler, options);
   const h = host === null ? null : checkHost("startServer()", host);
   const p = checkPort("startServer()", port, 0);
   const limit = checkLimit("startServer()", opts.limit);
+  return listenTcp(handler, h, p, opts, limit);
+}
+
+async function listenTcp(handler: ConnectionHandler, h: string | null, p: number, opts: StartServerOptions, limit: number): Promise<Server> {
   const secure = opts.tls !== undefined;
   const net = secure ? tlsCreateServer({ ...opts.tls, allowHalfOpen: true }) : netCreateServer({ allowHalfOpen: true });
   const loop = currentContext()?._loop ?? currentLoop();
@@ -258,10 +268,14 @@ export async function startServer(handler: ConnectionHandler, host: string | nul
 }
 
 /** Listens on the Unix domain socket `path` (asyncio.start_unix_server); see `startServer()`. */
-export async function startUnixServer(handler: ConnectionHandler, path: string, options?: Omit<StartServerOptions, "tls">): Promise<Server> {
+export function startUnixServer(handler: ConnectionHandler, path: string, options?: Omit<StartServerOptions, "tls">): Promise<Server> {
   const opts = checkServerOptions("startUnixServer()", handler, options);
   if (typeof path !== "string" || path === "") throw new TypeError(`startUnixServer() expects a socket path (a non-empty string): received ${describe(path)}`);
   const limit = checkLimit("startUnixServer()", opts.limit);
+  return listenUnix(handler, path, opts, limit);
+}
+
+async function listenUnix(handler: ConnectionHandler, path: string, opts: StartServerOptions, limit: number): Promise<Server> {
   const net = netCreateServer({ allowHalfOpen: true });
   const loop = currentContext()?._loop ?? currentLoop();
   const server = new Server(net, handler, loop, limit, path, false);

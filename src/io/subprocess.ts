@@ -95,9 +95,19 @@ function readerFor(sources: Readable[], limit: number): StreamReader {
   return reader;
 }
 
-async function start(where: string, program: string, args: readonly string[], shell: boolean, opts: SubprocessOptions): Promise<Process> {
-  const limit = checkLimit(where, opts.limit);
-  const signal = checkSignal(where, opts);
+/** Checks what is left of the options before any await (a bad argument throws at the call), then spawns. */
+function start(where: string, program: string, args: readonly string[], shell: boolean, opts: SubprocessOptions): Promise<Process> {
+  return spawnChecked(program, args, shell, opts, checkLimit(where, opts.limit), checkSignal(where, opts));
+}
+
+async function spawnChecked(
+  program: string,
+  args: readonly string[],
+  shell: boolean,
+  opts: SubprocessOptions,
+  limit: number,
+  signal: AbortSignal | undefined,
+): Promise<Process> {
   const killGrace = opts.killGrace ?? 5;
   const merge = opts.stderr === STDOUT;
   const stdout = nodeStdio(opts.stdout);
@@ -145,7 +155,7 @@ async function start(where: string, program: string, args: readonly string[], sh
  * const proc = await createSubprocessExec("ls", ["-l"], { stdout: PIPE });
  * const [out] = await proc.communicate();
  */
-export async function createSubprocessExec(program: string, args: readonly string[] = [], options?: SubprocessOptions): Promise<Process> {
+export function createSubprocessExec(program: string, args: readonly string[] = [], options?: SubprocessOptions): Promise<Process> {
   if (typeof program !== "string" || program === "") throw new TypeError(`createSubprocessExec() expects a program (a non-empty string): received ${describe(program)}`);
   if (!Array.isArray(args) || args.some((a) => typeof a !== "string")) throw new TypeError(`createSubprocessExec() expects args as an array of strings: received ${describe(args)}`);
   return start("createSubprocessExec()", program, args, false, checkOptions("createSubprocessExec()", options));
@@ -155,7 +165,7 @@ export async function createSubprocessExec(program: string, args: readonly strin
  * Runs `command` through the shell (`/bin/sh -c`). Quote what you interpolate.
  * @throws TypeError / RangeError for bad arguments, at once.
  */
-export async function createSubprocessShell(command: string, options?: SubprocessOptions): Promise<Process> {
+export function createSubprocessShell(command: string, options?: SubprocessOptions): Promise<Process> {
   if (typeof command !== "string" || command === "") throw new TypeError(`createSubprocessShell() expects a command line (a non-empty string): received ${describe(command)}`);
   return start("createSubprocessShell()", command, [], true, checkOptions("createSubprocessShell()", options));
 }

@@ -115,8 +115,12 @@ export class StreamWriter {
    * a cancelled drain leaves the written data queued.
    * @throws the connection's error (or "Connection lost") if it was lost.
    */
-  async drain(options?: WaitOptions): Promise<void> {
-    const signal = checkSignal("StreamWriter.drain()", options);
+  drain(options?: WaitOptions): Promise<void> {
+    // Checked before any await, so that a bad signal throws at the call as everywhere else.
+    return this.drainChecked(checkSignal("StreamWriter.drain()", options));
+  }
+
+  private async drainChecked(signal: AbortSignal | undefined): Promise<void> {
     const readerError: unknown = this.reader?.exception() ?? null;
     if (readerError !== null) throw readerError as Error;
     const ctx = currentContext();
@@ -163,8 +167,13 @@ export class StreamWriter {
   }
 
   /** Waits until the connection is closed. Cancellable. */
-  async waitClosed(options?: WaitOptions): Promise<void> {
-    await this.closedEvent.wait(options);
+  waitClosed(options?: WaitOptions): Promise<void> {
+    // Checked before any await, so that a bad signal throws at the call as everywhere else.
+    return this.closedWait(checkSignal("StreamWriter.waitClosed()", options));
+  }
+
+  private async closedWait(signal: AbortSignal | undefined): Promise<void> {
+    await this.closedEvent.wait(signal === undefined ? undefined : { signal });
   }
 
   /**
