@@ -8,7 +8,7 @@ import { userFrame } from "./debug/frames.js";
 import { watchRun, watchStuck } from "./debug/runWatch.js";
 import { keyboardInterrupt, watchSignals } from "./sigint.js";
 import { checkRunSignals, type CatchableSignal } from "./kernel/signals.js";
-import { checkFunction } from "./kernel/validate.js";
+import { checkFunction, describe } from "./kernel/validate.js";
 
 /**
  * Options of `run()` and `new Runner()`: how the loop they create is set up.
@@ -71,6 +71,7 @@ export class Runner {
       throw new TypeError(`Runner expects an options object: received ${typeof options}`);
     }
     this.signals = options.signals === undefined ? ["SIGINT"] : checkRunSignals(options.signals);
+    checkClock(options.clock);
     this.options = options;
   }
 
@@ -159,6 +160,18 @@ function reportLeftovers(loop: Loop, tasks: Task<unknown>[]): void {
       task,
       kind: "pending-at-exit",
     });
+  }
+}
+
+/**
+ * A clock option is checked when the Runner is made: a wrong value would otherwise fail deep in
+ * the loop ("this._clock.disarm is not a function") on first use, saying nothing of the option.
+ */
+function checkClock(clock: unknown): void {
+  if (clock === undefined || clock === null) return; // the loop's default, as before
+  const c = clock as Partial<Record<"now" | "arm" | "disarm", unknown>>;
+  if (typeof clock !== "object" || typeof c.now !== "function" || typeof c.arm !== "function" || typeof c.disarm !== "function") {
+    throw new TypeError(`Runner expects options.clock to be a Clock (now(), arm() and disarm()), e.g. new VirtualClock(): received ${describe(clock)}`);
   }
 }
 
