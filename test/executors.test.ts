@@ -10,6 +10,7 @@ import {
   CancelledError,
   createTask,
   fromModule,
+  gather,
   getRunningLoop,
   InvalidStateError,
   ProcessPoolExecutor,
@@ -546,6 +547,31 @@ describe("runInExecutor and toThread", () => {
       assert.equal(await runInExecutor(pool, () => "explicit"), "explicit");
       assert.equal(await getRunningLoop().runInExecutor(pool, (a: number, b: number) => a - b, 5, 3), 2);
       assert.throws(() => runInExecutor({} as never, () => 1), TypeError);
+    });
+  });
+
+  // Ports of CPython's test_threads.py (to_thread): the result, an exception, one call per
+  // toThread, ten at once through gather, and the arguments as given. The call count lives in a
+  // SharedArrayBuffer, since the function runs on another thread.
+  it("toThread (test_threads.py): result, exception, called once, ten concurrent calls, arguments", async () => {
+    await run(async () => {
+      assert.equal(await toThread((xs: number[]) => xs.reduce((a, b) => a + b, 0), [40, 2]), 42);
+      await assert.rejects(
+        toThread(() => {
+          throw new RangeError("test");
+        }),
+        (e: Error) => e instanceof RangeError && e.message === "test",
+      );
+      const calls = sharedCounter();
+      const count = (c: Int32Array, ...rest: unknown[]): unknown[] => {
+        Atomics.add(c, 0, 1);
+        return rest;
+      };
+      await toThread(count, calls);
+      assert.equal(Atomics.load(calls, 0), 1, "called once");
+      await gather(...Array.from({ length: 10 }, () => toThread(count, calls)));
+      assert.equal(Atomics.load(calls, 0), 11, "ten more calls, one each");
+      assert.deepEqual(await toThread(count, calls, "test", { something: true }), ["test", { something: true }]);
     });
   });
 
