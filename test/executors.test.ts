@@ -423,6 +423,9 @@ describe("ThreadPoolExecutor", () => {
       assert.deepEqual(upper, ["A", "B"]);
       assert.throws(() => pool.map((x: number) => x, 42 as never), TypeError);
       assert.throws(() => pool.map((x: number) => x, [], { bufferSize: 0 }), RangeError);
+      assert.throws(() => pool.map((x: number) => x, [], { bufferSize: 1.5 }), RangeError);
+      assert.throws(() => pool.map((x: number) => x, [], { bufferSize: "2" as never }), { name: "TypeError", message: /expects bufferSize to be a positive integer: received "2"/ });
+      assert.throws(() => pool.map((x: number) => x, [], 5 as never), { name: "TypeError", message: /ThreadPoolExecutor\.map\(\) expects an options object/ });
     });
   });
 

@@ -225,8 +225,13 @@ export abstract class Executor {
     if (!isAsync && typeof (items as Iterable<T> | null)?.[Symbol.iterator] !== "function") {
       throw new TypeError(`${where} expects an iterable or async iterable of items: received ${describe(items)}`);
     }
+    if (options !== undefined && (typeof options !== "object" || options === null)) {
+      throw new TypeError(`${where} expects an options object, e.g. { bufferSize: 8 }: received ${describe(options)}`);
+    }
     const size = options?.bufferSize ?? 2 * this.maxWorkers;
-    if (typeof size !== "number" || !Number.isInteger(size) || size < 1) {
+    // A wrong type is a TypeError, a number out of range a RangeError, as everywhere else.
+    if (typeof size !== "number") throw new TypeError(`${where} expects bufferSize to be a positive integer: received ${describe(size)}`);
+    if (!Number.isInteger(size) || size < 1) {
       throw new RangeError(`${where} expects bufferSize to be a positive integer: received ${describe(size)}`);
     }
     return this.mapJobs<T, Awaited<R>>(currentLoop(), work, items, isAsync, size);
