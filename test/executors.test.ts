@@ -10,6 +10,7 @@ import {
   CancelledError,
   createTask,
   fromModule,
+  gather,
   getRunningLoop,
   InvalidStateError,
   ProcessPoolExecutor,
@@ -422,6 +423,9 @@ describe("ThreadPoolExecutor", () => {
       assert.deepEqual(upper, ["A", "B"]);
       assert.throws(() => pool.map((x: number) => x, 42 as never), TypeError);
       assert.throws(() => pool.map((x: number) => x, [], { bufferSize: 0 }), RangeError);
+      assert.throws(() => pool.map((x: number) => x, [], { bufferSize: 1.5 }), RangeError);
+      assert.throws(() => pool.map((x: number) => x, [], { bufferSize: "2" as never }), { name: "TypeError", message: /expects bufferSize to be a positive integer: received "2"/ });
+      assert.throws(() => pool.map((x: number) => x, [], 5 as never), { name: "TypeError", message: /ThreadPoolExecutor\.map\(\) expects an options object/ });
     });
   });
 
@@ -476,6 +480,41 @@ describe("ThreadPoolExecutor shutdown", () => {
     });
   });
 
+  it("ThreadPoolExecutor shutdown checks its options at the call: a TypeError thrown, not a rejected promise", async () => {
+    await run(async () => {
+      const pool = new ThreadPoolExecutor({ maxWorkers: 1 });
+      assert.throws(() => void pool.shutdown(null as never), { name: "TypeError", message: /shutdown\(\) expects an options object: received null/ });
+      assert.throws(() => void pool.shutdown({ wait: "no" } as never), { name: "TypeError", message: /expects options\.wait to be a boolean: received "no"/ });
+      assert.throws(() => void pool.shutdown({ cancelFutures: 1 } as never), { name: "TypeError", message: /expects options\.cancelFutures to be a boolean: received 1/ });
+      assert.equal(pool.statistics().shutdown, false, "a refused shutdown() changed nothing");
+      await pool.shutdown();
+    });
+  });
+
+  it("ThreadPoolExecutor a task cancelled while it awaits shutdown() gets CancelledError at once; the running job finishes", { skip: unsupportedOn({ deno: DENO_NO_INTERRUPT }) }, async () => {
+    await run(async () => {
+      const pool = new ThreadPoolExecutor({ maxWorkers: 1 });
+      const gate = new Int32Array(new SharedArrayBuffer(4));
+      // The job runs until the gate opens: shutdown() cannot complete before the test opens it.
+      const job = pool.submit((g: Int32Array) => {
+        Atomics.store(g, 0, 1);
+        while (Atomics.load(g, 0) !== 2);
+        return "done";
+      }, gate);
+      await until(() => Atomics.load(gate, 0) === 1);
+      const waiter = createTask(() => pool.shutdown());
+      await sleep(0);
+      waiter.cancel();
+      await assert.rejects(waiter, CancelledError);
+      assert.equal(job.done(), false, "the wait ended while the job still ran");
+      assert.equal(pool.statistics().shutdown, true, "the pool stays shut down");
+      Atomics.store(gate, 0, 2);
+      assert.equal(await job, "done");
+      await pool.shutdown();
+      assert.equal(pool.statistics().workers, 0);
+    });
+  });
+
   it("ThreadPoolExecutor [Symbol.asyncDispose] shuts the pool down", async () => {
     await run(async () => {
       let escaped: ThreadPoolExecutor;
@@ -511,6 +550,31 @@ describe("runInExecutor and toThread", () => {
       assert.equal(await runInExecutor(pool, () => "explicit"), "explicit");
       assert.equal(await getRunningLoop().runInExecutor(pool, (a: number, b: number) => a - b, 5, 3), 2);
       assert.throws(() => runInExecutor({} as never, () => 1), TypeError);
+    });
+  });
+
+  // Ports of CPython's test_threads.py (to_thread): the result, an exception, one call per
+  // toThread, ten at once through gather, and the arguments as given. The call count lives in a
+  // SharedArrayBuffer, since the function runs on another thread.
+  it("toThread (test_threads.py): result, exception, called once, ten concurrent calls, arguments", async () => {
+    await run(async () => {
+      assert.equal(await toThread((xs: number[]) => xs.reduce((a, b) => a + b, 0), [40, 2]), 42);
+      await assert.rejects(
+        toThread(() => {
+          throw new RangeError("test");
+        }),
+        (e: Error) => e instanceof RangeError && e.message === "test",
+      );
+      const calls = sharedCounter();
+      const count = (c: Int32Array, ...rest: unknown[]): unknown[] => {
+        Atomics.add(c, 0, 1);
+        return rest;
+      };
+      await toThread(count, calls);
+      assert.equal(Atomics.load(calls, 0), 1, "called once");
+      await gather(...Array.from({ length: 10 }, () => toThread(count, calls)));
+      assert.equal(Atomics.load(calls, 0), 11, "ten more calls, one each");
+      assert.deepEqual(await toThread(count, calls, "test", { something: true }), ["test", { something: true }]);
     });
   });
 

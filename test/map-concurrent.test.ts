@@ -467,6 +467,33 @@ describe("mapConcurrent", () => {
       assert.equal(it[Symbol.asyncIterator](), it);
     }));
 
+  it("mapConcurrent: next() calls made before the earlier ones settle take turns, as an async generator's do", T, () =>
+    vrun(async () => {
+      for (const ordered of [true, false]) {
+        const it = mapConcurrent([3, 1, 2], (i) => sleep(i, i), { concurrency: 3, ordered });
+        const results = await Promise.all([it.next(), it.next(), it.next(), it.next()]);
+        const expected = ordered ? [3, 1, 2] : [1, 2, 3];
+        assert.deepEqual(results, [...expected.map((value) => ({ done: false, value })), { done: true, value: undefined }]);
+      }
+      assertNothingRunning();
+    }));
+
+  it("mapConcurrent: a next() cancelled while it waits its turn ends the iteration; the call ahead of it returns done", T, () =>
+    vrun(async () => {
+      const log: string[] = [];
+      const it = mapConcurrent(naturals(log), (i) => sleep(10, i), { concurrency: 2 });
+      const ahead = it.next();
+      const queued = createTask(() => it.next());
+      await ticks(2);
+      queued.cancel();
+      await assert.rejects(queued, CancelledError);
+      assert.deepEqual(await ahead, { done: true, value: undefined });
+      assert.deepEqual(await it.next(), { done: true, value: undefined });
+      assert.equal(log.at(-1), "source closed");
+      assert.equal(now(), 0, "nothing waited for the calls to finish");
+      assertNothingRunning();
+    }));
+
   it("mapConcurrent under await using: leaving the block stops what is still running", T, () =>
     vrun(async () => {
       const log: string[] = [];

@@ -253,6 +253,13 @@ describe("Runner", () => {
   test("Runner rejects options that are not an object", () => {
     assert.throws(() => new Runner(42 as never), TypeError);
   });
+
+  test("run() and Runner refuse a clock that is not a Clock, at the call and naming the option", () => {
+    for (const clock of [5, {}, { now: () => 0 }, "virtual"]) {
+      assert.throws(() => new Runner({ clock: clock as never }), { name: "TypeError", message: /Runner expects options\.clock to be a Clock/ });
+      assert.throws(() => void run(() => 1, { clock: clock as never }), { name: "TypeError", message: /options\.clock/ });
+    }
+  });
 });
 
 describe("run and SIGINT", () => {

@@ -178,7 +178,7 @@ describe("createSubprocessExec and Process (test_subprocess.py)", T, () => {
       await assert.rejects(createSubprocessExec("/nonexistent/program", [], { stdin: PIPE }), { code: "ENOENT" });
     }));
 
-  it("createSubprocessExec and createSubprocessShell reject bad arguments at once", () =>
+  it("createSubprocessExec and createSubprocessShell throw at the call for bad arguments (not a rejected promise)", () =>
     run(async () => {
       assert.throws(() => void createSubprocessExec(""), TypeError);
       assert.throws(() => void createSubprocessExec("ls", "-l" as unknown as string[]), TypeError);

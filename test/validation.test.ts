@@ -7,12 +7,19 @@ import {
   Barrier,
   BoundedSemaphore,
   Condition,
+  createSubprocessExec,
   InvalidStateError,
   LifoQueue,
   Lock,
+  PIPE,
   PriorityQueue,
   Queue,
+  run,
+  runProcess,
   Semaphore,
+  startServer,
+  StreamReader,
+  type StreamWriter,
 } from "../src/index.js";
 import { describe, it, vrun } from "./helpers.js";
 
@@ -120,5 +127,45 @@ describe("wrong-state errors are InvalidStateError", { timeout: 10_000 }, () => 
       await assert.rejects(cond.wait(), named("wait()"));
       await assert.rejects(cond.waitFor(() => false), named("wait()"));
       assert.equal(await cond.waitFor(() => 7), 7, "a true predicate needs no lock");
+    }));
+});
+
+describe("streams, servers and subprocesses check their arguments at the call", { timeout: 20_000 }, () => {
+  const badSignal = { signal: "abort" } as never;
+
+  it("StreamReader reads throw a TypeError for a count that is not a number and a RangeError for a bad number, before returning a promise", () =>
+    vrun(() => {
+      const r = new StreamReader();
+      assert.throws(() => void r.read("2" as never), { name: "TypeError", message: /StreamReader\.read\(\) expects an integer byte count.*received "2"/ });
+      assert.throws(() => void r.read(1.5), { name: "RangeError", message: /StreamReader\.read\(\) expects an integer byte count.*received 1\.5/ });
+      assert.throws(() => void r.read(NaN), RangeError);
+      assert.throws(() => void r.readexactly("2" as never), { name: "TypeError", message: /readexactly\(\) expects a byte count >= 0: received "2"/ });
+      assert.throws(() => void r.readexactly(-1), { name: "RangeError", message: /readexactly\(\) expects a byte count >= 0: received -1/ });
+      assert.throws(() => void r.readexactly(Infinity), RangeError);
+      assert.throws(() => void r.readuntil(7 as never), TypeError);
+      r.feedData("ab");
+      r.feedEof();
+      return r.read(-1).then((rest) => assert.equal(rest.toString(), "ab", "refused reads consumed nothing"));
+    }));
+
+  it("runProcess, Process.wait/communicate, StreamWriter.drain/waitClosed and Server.waitClosed throw for bad arguments at the call", () =>
+    run(async () => {
+      assert.throws(() => void runProcess(""), { name: "TypeError", message: /expects a program \(a non-empty string\)/ });
+      assert.throws(() => void runProcess("true", "-x" as never), TypeError);
+      assert.throws(() => void createSubprocessExec("true", [], { limit: NaN }), RangeError);
+      assert.throws(() => void createSubprocessExec("true", [], badSignal), { name: "TypeError", message: /options\.signal/ });
+      const proc = await createSubprocessExec("cat", [], { stdin: PIPE, stdout: PIPE });
+      const stdin = proc.stdin as StreamWriter;
+      assert.throws(() => void proc.wait(badSignal), { name: "TypeError", message: /Process\.wait\(\) expects options\.signal/ });
+      assert.throws(() => void proc.communicate(42 as never), { name: "TypeError", message: /Process\.communicate\(\) expects input/ });
+      assert.throws(() => void proc.communicate("x", badSignal), { name: "TypeError", message: /Process\.communicate\(\) expects options\.signal/ });
+      assert.throws(() => void stdin.drain(badSignal), { name: "TypeError", message: /StreamWriter\.drain\(\) expects options\.signal/ });
+      assert.throws(() => void stdin.waitClosed(badSignal), { name: "TypeError", message: /StreamWriter\.waitClosed\(\) expects options\.signal/ });
+      const [out] = await proc.communicate("still usable");
+      assert.equal(out?.toString(), "still usable");
+      const server = await startServer(() => undefined, "127.0.0.1", 0);
+      assert.throws(() => void server.waitClosed(badSignal), { name: "TypeError", message: /Server\.waitClosed\(\) expects options\.signal/ });
+      server.close();
+      await server.waitClosed();
     }));
 });

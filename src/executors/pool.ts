@@ -225,8 +225,13 @@ export abstract class Executor {
     if (!isAsync && typeof (items as Iterable<T> | null)?.[Symbol.iterator] !== "function") {
       throw new TypeError(`${where} expects an iterable or async iterable of items: received ${describe(items)}`);
     }
+    if (options !== undefined && (typeof options !== "object" || options === null)) {
+      throw new TypeError(`${where} expects an options object, e.g. { bufferSize: 8 }: received ${describe(options)}`);
+    }
     const size = options?.bufferSize ?? 2 * this.maxWorkers;
-    if (typeof size !== "number" || !Number.isInteger(size) || size < 1) {
+    // A wrong type is a TypeError, a number out of range a RangeError, as everywhere else.
+    if (typeof size !== "number") throw new TypeError(`${where} expects bufferSize to be a positive integer: received ${describe(size)}`);
+    if (!Number.isInteger(size) || size < 1) {
       throw new RangeError(`${where} expects bufferSize to be a positive integer: received ${describe(size)}`);
     }
     return this.mapJobs<T, Awaited<R>>(currentLoop(), work, items, isAsync, size);
@@ -271,21 +276,29 @@ export abstract class Executor {
    * Stops accepting work. With `cancelFutures`, jobs not yet started are cancelled. With `wait`
    * (the default), resolves once every remaining job has finished and the workers have exited;
    * without it, returns at once and the workers exit when the remaining jobs are done.
-   * Calling it again is harmless.
+   * Calling it again is harmless. Waiting is cancellable like any library wait: cancelling the
+   * task that awaits it stops the wait at once (the pool still shuts down, and running jobs still
+   * finish), where `await using` on a pool whose job never ends would otherwise hang its task.
    *
-   * @throws TypeError if `options` is not an object.
+   * @throws TypeError at once if `options` is not an object or `wait`/`cancelFutures` is not a boolean.
    */
-  async shutdown(options: ShutdownOptions = {}): Promise<void> {
+  shutdown(options: ShutdownOptions = {}): Promise<void> {
+    const where = `${this._kind}.shutdown()`;
     if (typeof options !== "object" || options === null) {
-      throw new TypeError(`${this._kind}.shutdown() expects an options object: received ${describe(options)}`);
+      throw new TypeError(`${where} expects an options object: received ${describe(options)}`);
     }
     const { wait = true, cancelFutures = false } = options;
+    // Checked like Queue.shutdown(immediate): a truthy non-boolean is a mistake, not a yes.
+    if (typeof wait !== "boolean") throw new TypeError(`${where} expects options.wait to be a boolean: received ${describe(wait)}`);
+    if (typeof cancelFutures !== "boolean") {
+      throw new TypeError(`${where} expects options.cancelFutures to be a boolean: received ${describe(cancelFutures)}`);
+    }
     if (this.state === OPEN) this.state = SHUTTING_DOWN;
     if (cancelFutures) {
       for (let i = this.queueHead; i < this.queue.length; i++) this.queue[i]?.cancel();
     }
     this.maybeClose();
-    if (wait) await this.whenClosed();
+    return wait ? this.whenClosed() : Promise.resolve();
   }
 
   /** `await using pool = new ThreadPoolExecutor()`: `shutdown({ wait: true })` at scope exit. */
@@ -524,8 +537,19 @@ export abstract class Executor {
     for (const wake of waiters) wake();
   }
 
-  private whenClosed(): Promise<void> {
-    if (this.state === CLOSED) return this.closing ?? Promise.resolve();
-    return new Promise<void>((resolve) => this.drainWaiters.push(resolve)).then(() => this.closing ?? undefined);
+  /**
+   * Resolves once closed and the workers have exited. The drain is awaited as a library Future, so
+   * that a task cancelled while it waits here gets its CancelledError at once (a native promise
+   * would hold the cancellation until every running job had finished).
+   */
+  private async whenClosed(): Promise<void> {
+    if (this.state !== CLOSED) {
+      const drained = currentLoop().createFuture<void>();
+      this.drainWaiters.push(() => {
+        if (!drained.done()) drained.setResult();
+      });
+      await drained;
+    }
+    await this.closing;
   }
 }

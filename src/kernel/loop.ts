@@ -79,9 +79,9 @@ export interface LoopOptions {
 export function checkLoopOptions(where: string, options: LoopOptions): void {
   const { clock, debug } = options;
   if (debug !== undefined && typeof debug !== "boolean") throw new TypeError(`${where} expects options.debug to be a boolean: received ${describe(debug)}`);
-  if (clock === undefined) return;
-  const c = clock as Partial<Clock> | null;
-  if (typeof c !== "object" || c === null || typeof c.now !== "function" || typeof c.arm !== "function" || typeof c.disarm !== "function") {
+  if (clock === undefined || clock === null) return; // the default clock
+  const c = clock as Partial<Clock>;
+  if (typeof c !== "object" || typeof c.now !== "function" || typeof c.arm !== "function" || typeof c.disarm !== "function") {
     throw new TypeError(`${where} expects options.clock to be a Clock (an object with now(), arm() and disarm(), such as new VirtualClock()): received ${describe(clock)}`);
   }
 }

@@ -64,6 +64,10 @@ export class MapConcurrent<T, R> implements AsyncIterableIterator<R>, AsyncDispo
   private closing: Promise<void> | null = null;
   private unlinkSignal: (() => void) | null = null;
   private filling = false;
+  /** A `nextSlow()` is running (or was handed the turn): later `next()` calls wait in `line`. */
+  private inSlow = false;
+  /** `next()` calls made while another was in progress, each waiting for its turn (FIFO). */
+  private readonly line: Array<Future<void>> = [];
 
   /** @internal Use `mapConcurrent()`. */
   constructor(
@@ -87,17 +91,57 @@ export class MapConcurrent<T, R> implements AsyncIterableIterator<R>, AsyncDispo
   next(): Promise<IteratorResult<R, undefined>> {
     // Fast path, no async frame: a result is ready (most calls, once the pipeline runs). Each
     // promise saved counts on Node 20, where every promise pays the async_hooks promise hooks.
-    if (this.phase === "running" && this.failure === null) {
+    if (!this.inSlow && this.phase === "running" && this.failure === null) {
       const task = this.takeReady();
       if (task !== null) {
         this.refill();
         return Promise.resolve({ done: false, value: task.result() });
       }
     }
+    return this.inSlow ? this.nextInLine() : this.nextSlow();
+  }
+
+  /**
+   * A `next()` called while an earlier one has not settled waits for its turn, as an async
+   * generator queues its `next()` calls: with one wake-up slot per consumer, two calls waiting at
+   * once would lose a wake-up and hang. The turn is a library Future, so cancelling the caller
+   * while it waits in line works like cancelling a waiting consumer: the iteration ends.
+   */
+  private async nextInLine(): Promise<IteratorResult<R, undefined>> {
+    const turn = this.loopOf().createFuture<void>();
+    this.line.push(turn);
+    try {
+      await turn;
+    } catch (error) {
+      // Not recorded as the iteration's failure: the call running now must not throw this
+      // caller's CancelledError; it sees the iteration closed and returns done.
+      await this.close();
+      throw error;
+    }
     return this.nextSlow();
   }
 
+  /** Hands the turn to the next caller in line still waiting, or frees it. */
+  private passTurn(): void {
+    for (let turn = this.line.shift(); turn !== undefined; turn = this.line.shift()) {
+      if (!turn.done()) {
+        turn.setResult(); // inSlow stays true: no new next() overtakes the callers in line
+        return;
+      }
+    }
+    this.inSlow = false;
+  }
+
   private async nextSlow(): Promise<IteratorResult<R, undefined>> {
+    this.inSlow = true;
+    try {
+      return await this.nextStep();
+    } finally {
+      this.passTurn();
+    }
+  }
+
+  private async nextStep(): Promise<IteratorResult<R, undefined>> {
     if (this.phase === "idle") this.start();
     for (;;) {
       if (this.phase !== "running") {
