@@ -139,8 +139,8 @@ describe("streams, servers and subprocesses check their arguments at the call", 
       assert.throws(() => void r.read("2" as never), { name: "TypeError", message: /StreamReader\.read\(\) expects an integer byte count.*received "2"/ });
       assert.throws(() => void r.read(1.5), { name: "RangeError", message: /StreamReader\.read\(\) expects an integer byte count.*received 1\.5/ });
       assert.throws(() => void r.read(NaN), RangeError);
-      assert.throws(() => void r.readexactly("2" as never), { name: "TypeError", message: /readexactly\(\) expects a byte count >= 0: received "2"/ });
-      assert.throws(() => void r.readexactly(-1), { name: "RangeError", message: /readexactly\(\) expects a byte count >= 0: received -1/ });
+      assert.throws(() => void r.readexactly("2" as never), { name: "TypeError", message: /readexactly\(\) expects an integer byte count >= 0: received "2"/ });
+      assert.throws(() => void r.readexactly(-1), { name: "RangeError", message: /readexactly\(\) expects an integer byte count >= 0: received -1/ });
       assert.throws(() => void r.readexactly(Infinity), RangeError);
       assert.throws(() => void r.readuntil(7 as never), TypeError);
       r.feedData("ab");

@@ -96,6 +96,12 @@ const OP_NAMES = ["read", "readexactly", "readuntil", "readline"] as const;
 const KINDS: readonly ParkKind[] = OP_NAMES.map((name) => ({ op: `StreamReader.${name}()`, consume: consumeRead }));
 const LINE_ITER_KIND: ParkKind = { op: "StreamReader.readline()", consume: consumeLine };
 
+/** Checks a byte count: a TypeError if it is not a number, a RangeError if not an integer >= `min`. */
+function checkCount(where: string, expected: string, n: unknown, min: number): void {
+  if (typeof n !== "number") throw new TypeError(`${where} expects ${expected}: received ${describe(n)}`);
+  if (!Number.isInteger(n) || n < min) throw new RangeError(`${where} expects ${expected}: received ${describe(n)}`);
+}
+
 /** Checks a limit option: a positive integer. */
 export function checkLimit(where: string, limit: unknown): number {
   if (limit === undefined) return DEFAULT_LIMIT;
@@ -267,23 +273,21 @@ export class StreamReader implements AsyncIterable<Buffer> {
   /**
    * Reads up to `n` bytes (at least one, unless at EOF); with `n < 0` (the default), everything
    * until EOF. Resolves to an empty buffer at EOF or for `n === 0`.
-   * @throws TypeError if `n` is not an integer.
+   * @throws TypeError if `n` is not a number; RangeError if it is not an integer.
    */
   read(n = -1, options?: WaitOptions): Promise<Buffer> {
     // Bad arguments throw at the call, as everywhere in the library (not a rejected promise).
-    if (typeof n !== "number" || !Number.isInteger(n)) throw new TypeError(`StreamReader.read() expects an integer byte count: received ${describe(n)}`);
+    checkCount("StreamReader.read()", "an integer byte count", n, -Infinity);
     return this.attempt(READ, n, LINE_SEPS, options, KINDS[READ] as ParkKind) as Promise<Buffer>;
   }
 
   /**
    * Reads exactly `n` bytes.
    * @throws IncompleteReadError if the stream ends first (its `partial` holds the bytes read).
-   * @throws RangeError if `n` is negative or not an integer.
+   * @throws TypeError if `n` is not a number; RangeError if it is negative or not an integer.
    */
   readexactly(n: number, options?: WaitOptions): Promise<Buffer> {
-    if (typeof n !== "number" || !Number.isInteger(n) || n < 0) {
-      throw new RangeError(`StreamReader.readexactly() expects a byte count >= 0: received ${describe(n)}`);
-    }
+    checkCount("StreamReader.readexactly()", "an integer byte count >= 0", n, 0);
     return this.attempt(READEXACTLY, n, LINE_SEPS, options, KINDS[READEXACTLY] as ParkKind) as Promise<Buffer>;
   }
 

@@ -15,7 +15,7 @@ import { createServer as tlsCreateServer, type TlsOptions } from "node:tls";
 import { cancellationOf } from "../errors.js";
 import { currentLoop } from "../kernel/context.js";
 import type { Loop } from "../kernel/loop.js";
-import { currentContext, type WaitOptions } from "../kernel/waiting.js";
+import { checkSignal, currentContext, type WaitOptions } from "../kernel/waiting.js";
 import { checkFunction, describe } from "../kernel/validate.js";
 import { Event } from "../sync/event.js";
 import { acceptStreams, checkHost, checkPort, PLAIN_SERVER_OPTIONS, streamsFor } from "./connection.js";
@@ -140,7 +140,8 @@ export class Server {
    * socket closed). Cancellable.
    */
   waitClosed(options?: WaitOptions): Promise<void> {
-    // Not async: a bad option throws at the call (Event.wait checks it), as everywhere in the library.
+    // Not async: a bad option throws at the call, naming this method, as everywhere in the library.
+    checkSignal("Server.waitClosed()", options);
     return this.idle.wait(options).then(ignore);
   }
 

@@ -170,7 +170,8 @@ export class StreamWriter {
 
   /** Waits until the connection is closed. Cancellable. */
   waitClosed(options?: WaitOptions): Promise<void> {
-    // Not async: a bad option throws at the call (Event.wait checks it).
+    // Not async: a bad option throws at the call, naming this method, as everywhere in the library.
+    checkSignal("StreamWriter.waitClosed()", options);
     return this.closedEvent.wait(options).then(ignore);
   }
 
