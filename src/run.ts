@@ -47,6 +47,17 @@ function whenDone(task: Task<unknown>): Promise<void> {
 }
 
 /**
+ * The loop turn in which `asyncio.run` stops: main's completion is seen by a callback queued
+ * behind everything already scheduled, so tasks that main created in its last step take their
+ * first step (to their first await) before run() cancels what is left, and their cleanup code
+ * runs then, as in asyncio (`test_asyncio_run_reports_hanging_tasks_errors`).
+ */
+function stopTurn(loop: Loop): Promise<void> {
+  if (loop.isClosed()) return Promise.resolve();
+  return new Promise<void>((resolve) => loop.callSoon(resolve));
+}
+
+/**
  * Runs functions as root tasks on one loop of its own, then cleans up: `close()` cancels and
  * awaits every task still pending, shuts the default executor down and reports failures nobody
  * retrieved. `run()` is a Runner used once.
@@ -106,8 +117,12 @@ export class Runner {
     const signals = watchSignals(loop, task, this.signals);
     const unwatch = loop._debug ? watchRun(loop, task) : watchStuck(task);
     return whenDone(task as unknown as Task<unknown>).then(() => {
+      // Main is done: a signal not yet dispatched is no longer run()'s (removed before the stop
+      // turn, or one sent while main was finishing would find main done and end the process).
       signals.remove();
       unwatch();
+      return stopTurn(loop);
+    }).then(() => {
       if (signals.interruptedBy !== null && task.cancelled()) throw keyboardInterrupt(task, signals.interruptedBy);
       return task.result();
     });

@@ -17,6 +17,7 @@ import {
   run,
   Runner,
   sleep,
+  type ExceptionContext,
   type Task,
 } from "../src/index.js";
 import { VirtualClock } from "../src/testing/index.js";
@@ -80,6 +81,53 @@ describe("run", () => {
     assert.equal(result, "main done");
     assert.deepEqual(steps, ["leftover finally"]);
     assert.equal(leftover?.cancelled(), true);
+  });
+
+  // CPython test_runners: test_asyncio_run_reports_hanging_tasks_errors. asyncio stops its loop one
+  // turn after main finished, so a task main created in its last step has taken its first step
+  // when it is cancelled: its `catch` runs, and what it throws there is reported.
+  test("run() lets a task created in main's last step take its first step; an error in its cleanup is reported with the task", async () => {
+    let leftover: Task<void> | undefined;
+    let seen: ExceptionContext[] = [];
+    const boom = new RangeError("division by zero");
+    const result = await run(() => {
+      seen = captureExceptions();
+      leftover = createTask(async () => {
+        try {
+          await sleep(0.1);
+        } catch {
+          throw boom;
+        }
+      });
+      return 123;
+    });
+    assert.equal(result, 123);
+    assert.equal(leftover?.done(), true);
+    const reported = seen.filter((c) => c.exception === boom);
+    assert.equal(reported.length, 1, `reports: ${seen.map((c) => c.message).join("; ")}`);
+    assert.equal(reported[0]?.task, leftover);
+    assert.match(reported[0]?.message ?? "", /run\(\) shutdown/);
+  });
+
+  test("a Runner's run() returns after that turn too: the task started, and close() cancels it at its await", async () => {
+    const steps: string[] = [];
+    const runner = new Runner();
+    try {
+      await runner.run(() => {
+        void createTask(async () => {
+          steps.push("started");
+          try {
+            await sleep(3600);
+          } finally {
+            steps.push("cancelled at its await");
+          }
+        });
+      });
+      assert.deepEqual(steps, ["started"]);
+    } finally {
+      await runner.close();
+    }
+    assert.deepEqual(steps, ["started", "cancelled at its await"]);
   });
 
   test("run() cancels leftover tasks also when main fails, and rejects with main's error", async () => {
