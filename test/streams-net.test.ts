@@ -488,6 +488,30 @@ describe("Server lifetime (test_server.py)", T, () => {
       await assert.rejects(() => server.serveForever(), /closed/);
     }));
 
+  it("Server serveForever, when other code closes the server, waits until it is closed and throws CancelledError (as asyncio's)", () =>
+    run(async () => {
+      const handlerDone = new Event();
+      const server = await startServer(
+        async (reader, writer) => {
+          await echo(reader, writer);
+          handlerDone.set();
+        },
+        "127.0.0.1",
+        0,
+      );
+      const serving = createTask(() => server.serveForever());
+      const [reader, writer] = await openConnection("127.0.0.1", portOf(server));
+      writer.write("hi\n");
+      assert.equal((await reader.readline()).toString(), "hi\n");
+      server.close();
+      await sleep(0.01);
+      assert.equal(serving.done(), false, "serveForever() waits for the connection");
+      writer.close();
+      await assert.rejects(serving, CancelledError);
+      assert.equal(handlerDone.isSet(), true);
+      assert.equal(server.connectionCount, 0);
+    }));
+
   it("Server await using closes it and waits for its connections", () =>
     run(async () => {
       let port: number;

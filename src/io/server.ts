@@ -12,7 +12,7 @@
 import { inspect } from "node:util";
 import { createServer as netCreateServer, type AddressInfo, type Server as NetServer, type Socket } from "node:net";
 import { createServer as tlsCreateServer, type TlsOptions } from "node:tls";
-import { cancellationOf } from "../errors.js";
+import { CancelledError, cancellationOf } from "../errors.js";
 import { currentLoop } from "../kernel/context.js";
 import type { Loop } from "../kernel/loop.js";
 import { checkSignal, currentContext, type WaitOptions } from "../kernel/waiting.js";
@@ -95,7 +95,9 @@ export class Server {
 
   /**
    * Waits until cancelled, serving meanwhile; then closes the server and waits for it to be
-   * closed (asyncio's `serve_forever`), and rethrows the CancelledError.
+   * closed (asyncio's `serve_forever`), and rethrows the CancelledError. Closed by other code
+   * (`close()`), it waits until the server is closed too, then throws CancelledError, as asyncio's
+   * does (`close()` cancels its wait there).
    * @throws Error if the server is closed or already serving forever.
    */
   async serveForever(): Promise<never> {
@@ -104,7 +106,8 @@ export class Server {
     this.servingForever = true;
     try {
       await this.closedEvent.wait();
-      throw new Error("Server.serveForever(): the server was closed");
+      await this.waitClosed();
+      throw new CancelledError("Server.serveForever(): the server was closed");
     } catch (error) {
       if (cancellationOf(error) !== null) {
         this.close();
