@@ -195,7 +195,8 @@ export class Server {
       await this.handler(reader, writer);
     } catch (error) {
       if (cancellationOf(error) !== null) throw error;
-      this.loop.callExceptionHandler({ message: "Unhandled exception in the connection handler", exception: error });
+      // asyncio's message, word for word (test_streams.py compares it).
+      this.loop.callExceptionHandler({ message: "Unhandled exception in client_connected_cb", exception: error });
       conn.socket.destroy();
     } finally {
       this.handlerEnded(conn);
