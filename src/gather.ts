@@ -1,6 +1,6 @@
 import { CancelledError } from "./errors.js";
 import { currentLoop } from "./kernel/context.js";
-import { ensureFuture, type AwaitableLike, type ResultOf } from "./kernel/ensureFuture.js";
+import { checkAwaitable, ensureFuture, type AwaitableLike, type ResultOf } from "./kernel/ensureFuture.js";
 import { Future } from "./kernel/future.js";
 import { isThenable } from "./kernel/validate.js";
 
@@ -88,6 +88,12 @@ export function gather(...args: unknown[]): GatheringFuture<unknown[]> {
     returnExceptions = options.returnExceptions === true;
     count--;
   }
+  // Every argument is checked before any function is started: a bad one throws and starts nothing.
+  for (let i = 0; i < count; i++) {
+    const arg = args[i];
+    if (isOptions(arg)) throw new TypeError(`gather() takes its options object last: found one at position ${i}`);
+    checkAwaitable(`gather() argument ${i}`, arg);
+  }
   const loop = currentLoop();
   const children: Future<unknown>[] = new Array<Future<unknown>>(count);
   // The same awaitable passed twice is awaited once (as asyncio does). Futures are recognised by a
@@ -97,7 +103,6 @@ export function gather(...args: unknown[]): GatheringFuture<unknown[]> {
   let seenOthers: Map<unknown, Future<unknown>> | null = null;
   for (let i = 0; i < count; i++) {
     const arg = args[i];
-    if (isOptions(arg)) throw new TypeError(`gather() takes its options object last: found one at position ${i}`);
     let child: Future<unknown> | undefined;
     if (arg instanceof Future) {
       child = arg as Future<unknown>;

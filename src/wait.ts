@@ -1,5 +1,5 @@
 import { currentLoop } from "./kernel/context.js";
-import { ensureFuture, type AwaitableLike } from "./kernel/ensureFuture.js";
+import { checkAwaitable, ensureFuture, type AwaitableLike } from "./kernel/ensureFuture.js";
 import type { Future } from "./kernel/future.js";
 import { checkTimeout, describe, isThenable } from "./kernel/validate.js";
 
@@ -34,16 +34,19 @@ export function toFutures<T>(where: string, aws: Iterable<AwaitableLike<T>>): Se
   if (aws === null || typeof aws !== "object" || isThenable(aws) || typeof (aws as Iterable<unknown>)[Symbol.iterator] !== "function") {
     throw new TypeError(`${where} expects an iterable of tasks, futures or promises: received ${describe(aws)}`);
   }
+  // Every item is checked before any function is started: a bad one throws and starts nothing.
+  // The iterable may be a generator, readable once: its items are taken first.
+  const items = Array.from(aws);
+  for (let i = 0; i < items.length; i++) checkAwaitable(`${where} item ${i}`, items[i]);
   const loop = currentLoop();
   const futures = new Set<Future<T>>();
   const seen = new Set<unknown>();
-  let i = 0;
-  for (const aw of aws) {
+  for (let i = 0; i < items.length; i++) {
+    const aw = items[i] as AwaitableLike<T>;
     if (!seen.has(aw)) {
       seen.add(aw);
       futures.add(ensureFuture(`${where} item ${i}`, aw, loop));
     }
-    i++;
   }
   return futures;
 }

@@ -4,7 +4,7 @@
 import { strict as assert } from "node:assert";
 import { describe, test } from "./helpers.js";
 
-import { CancelledError, createTask, Future, gather, getRunningLoop, run, sleep, type Task } from "../src/index.js";
+import { allTasks, CancelledError, createTask, Future, gather, getRunningLoop, run, sleep, type Task } from "../src/index.js";
 import { captureExceptions, now, ticks, vrun } from "./helpers.js";
 
 type Wrap = (...fs: Future<number>[]) => Array<Future<number> | (() => Promise<number>)>;
@@ -311,5 +311,20 @@ describe("gather", () => {
       const fn = (): Promise<string> => Promise.resolve("abc");
       assert.throws(() => gather(fn, 42 as never), TypeError);
       assert.throws(() => gather(fn, { returnExceptions: true } as never, fn), { name: "TypeError", message: /options/ });
+    }));
+
+  test("gather with a bad argument starts none of the functions before it", () =>
+    vrun(async () => {
+      let started = 0;
+      const fn = async (): Promise<void> => {
+        started++;
+        await sleep(1);
+      };
+      const before = allTasks().size;
+      assert.throws(() => gather(fn, () => fn(), 42 as never), { name: "TypeError", message: /argument 2/ });
+      assert.throws(() => gather(fn, {} as never, fn), { name: "TypeError", message: /options/ });
+      await ticks(2);
+      assert.equal(started, 0);
+      assert.equal(allTasks().size, before);
     }));
 });

@@ -5,6 +5,7 @@ import { describe, test } from "./helpers.js";
 
 import {
   ALL_COMPLETED,
+  allTasks,
   CancelledError,
   createTask,
   FIRST_COMPLETED,
@@ -227,6 +228,25 @@ describe("wait bad arguments", () => {
       await p;
       assert.throws(() => wait(42 as never), TypeError);
       assert.throws(() => wait([42] as never), TypeError);
+    }));
+
+  test("wait with a bad item starts none of the functions before it (a generator's too)", () =>
+    vrun(async () => {
+      let started = 0;
+      const fn = async (): Promise<void> => {
+        started++;
+        await sleep(1);
+      };
+      const before = allTasks().size;
+      assert.throws(() => wait([fn, () => fn(), 42] as never), { name: "TypeError", message: /item 2/ });
+      function* items(): Generator<unknown> {
+        yield fn;
+        yield null;
+      }
+      assert.throws(() => wait(items() as never), { name: "TypeError", message: /item 1/ });
+      await ticks(2);
+      assert.equal(started, 0);
+      assert.equal(allTasks().size, before);
     }));
 
   test("wait of an empty collection is a RangeError", () =>

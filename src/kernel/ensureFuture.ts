@@ -36,5 +36,18 @@ export function ensureFuture<T>(where: string, aw: AwaitableLike<T>, loop: Loop 
     settleFrom(future, aw);
     return future;
   }
-  throw new TypeError(`${where} expects a Task, Future, promise or async function: received ${describe(aw)}`);
+  throw notAwaitable(where, aw);
+}
+
+/**
+ * Throws what `ensureFuture()` would for `aw`, without starting anything. Combinators taking
+ * several awaitables check them all first: a bad item must not leave earlier functions started
+ * in tasks nobody can reach (a call that throws changes nothing).
+ */
+export function checkAwaitable(where: string, aw: unknown): void {
+  if (!(aw instanceof Future) && typeof aw !== "function" && !isThenable(aw)) throw notAwaitable(where, aw);
+}
+
+function notAwaitable(where: string, aw: unknown): TypeError {
+  return new TypeError(`${where} expects a Task, Future, promise or async function: received ${describe(aw)}`);
 }
