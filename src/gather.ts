@@ -137,17 +137,15 @@ export function gather(...args: unknown[]): GatheringFuture<unknown[]> {
         outer.setException(child._makeCancelledError());
         return;
       }
-      const error = child.exception();
-      if (error !== null) {
-        outer.setException(error);
+      if (child._failed()) {
+        outer.setException(child.exception());
         return;
       }
     }
     if (finished === unique.length) {
       const results = children.map((c) => {
         if (c.cancelled()) return new CancelledError(c._cancelMessage);
-        const error = c.exception();
-        return error !== null ? error : c.result();
+        return c._failed() ? c.exception() : c.result();
       });
       if (outer._cancelRequested) outer.setException(child._makeCancelledError());
       else outer.setResult(results);

@@ -93,7 +93,7 @@ async function waitFutures<T>(
     if (
       counter <= 0 ||
       returnWhen === FIRST_COMPLETED ||
-      (returnWhen === FIRST_EXCEPTION && !f.cancelled() && f.exception() !== null)
+      (returnWhen === FIRST_EXCEPTION && f._failed())
     ) {
       timer?.cancel();
       release();
