@@ -130,6 +130,11 @@ class CompletionOrder<T> {
       } catch (error) {
         const i = this.getters.indexOf(getter);
         if (i >= 0) void this.getters.splice(i, 1); // the removed getter was cancelled: nothing to await
+        // A cancelled await changes nothing: its claim on a result is given back, and a result
+        // already handed to it (the cancel came between that and the task resuming) goes back in
+        // front, so a consumer that catches the cancellation and iterates on gets every result.
+        this.todoLeft++;
+        if (getter.done() && !getter.cancelled()) this.pushFront(getter.result());
         throw error;
       }
     }
@@ -158,6 +163,12 @@ class CompletionOrder<T> {
       this.push({ future: null });
     }
     this.todo.clear();
+  }
+
+  /** Hands `item` out again, before every result that came after it. */
+  private pushFront(item: Completed<T>): void {
+    if (this.completed.length === 0) this.push(item);
+    else this.completed.unshift(item);
   }
 
   private push(item: Completed<T>): void {

@@ -2,7 +2,7 @@
 import { strict as assert } from "node:assert";
 import { describe, test } from "./helpers.js";
 
-import { allTasks, asCompleted, createTask, Future, gather, getRunningLoop, sleep, TimeoutError, wait, type FinishedFuture } from "../src/index.js";
+import { allTasks, asCompleted, CancelledError, createTask, currentTask, Future, gather, getRunningLoop, sleep, TimeoutError, wait, type FinishedFuture } from "../src/index.js";
 import { captureExceptions, now, ticks, vrun } from "./helpers.js";
 
 /**
@@ -148,6 +148,45 @@ describe("asCompleted", () => {
         assert.deepEqual(collected.sort(), [0, 1, 2, 3]);
       }
     }));
+
+  for (const when of ["while it waits", "after it was handed a result, before it resumed"] as const) {
+    test(`asCompleted: a consumer cancelled ${when} loses no result when it iterates on`, () =>
+      vrun(async () => {
+        for (const form of ["sync", "async"] as const) {
+          const f1 = new Future<string>();
+          const f2 = new Future<string>();
+          const iterator = asCompleted([f1, f2]);
+          const got: string[] = [];
+          const consumer = createTask(async () => {
+            for (;;) {
+              try {
+                if (form === "sync") for (const p of iterator) got.push(await p);
+                else for await (const f of iterator) got.push(f.result());
+                return;
+              } catch (e) {
+                if (!(e instanceof CancelledError)) throw e;
+                currentTask()?.uncancel();
+                got.push("cancelled");
+              }
+            }
+          });
+          await ticks(2);
+          if (when === "while it waits") {
+            // asCompleted hears of f1 through a done callback, in a later batch than the cancel.
+            f1.setResult("a");
+            assert.equal(consumer.cancel(), true);
+          } else {
+            // This callback runs after asCompleted's own, which handed f1 to the waiting consumer.
+            f1.addDoneCallback(() => assert.equal(consumer.cancel(), true));
+            f1.setResult("a");
+          }
+          await ticks(3);
+          f2.setResult("b");
+          await consumer;
+          assert.deepEqual(got, ["cancelled", "a", "b"], form);
+        }
+      }));
+  }
 
   test("asCompleted yields promises that can be awaited concurrently", () =>
     vrun(async () => {
