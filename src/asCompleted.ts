@@ -4,7 +4,7 @@ import type { AwaitableLike } from "./kernel/ensureFuture.js";
 import type { Future } from "./kernel/future.js";
 import type { TimerHandle } from "./kernel/handle.js";
 import type { Loop } from "./kernel/loop.js";
-import { checkTimeout } from "./kernel/validate.js";
+import { checkOptions, checkTimeout } from "./kernel/validate.js";
 import { toFutures } from "./wait.js";
 
 /**
@@ -195,6 +195,7 @@ class CompletionOrder<T> {
  * for await (const done of asCompleted(tasks)) console.log(done.result()); // the original task or future
  */
 export function asCompleted<T>(aws: Iterable<AwaitableLike<T>>, options: { timeout?: number | null } = {}): AsCompleted<T> {
+  checkOptions("asCompleted()", options);
   const timeout = checkTimeout("asCompleted()", options.timeout);
   const order = new CompletionOrder<T>(toFutures("asCompleted()", aws), timeout);
   const sync: IterableIterator<Promise<T>> = {

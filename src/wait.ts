@@ -1,7 +1,7 @@
 import { currentLoop } from "./kernel/context.js";
 import { checkAwaitable, ensureFuture, type AwaitableLike } from "./kernel/ensureFuture.js";
 import type { Future } from "./kernel/future.js";
-import { checkTimeout, describe, isThenable } from "./kernel/validate.js";
+import { checkOptions, checkTimeout, describe, isThenable } from "./kernel/validate.js";
 
 /** `wait()` returns when any awaitable finishes or is cancelled. */
 export const FIRST_COMPLETED = "FIRST_COMPLETED";
@@ -66,6 +66,7 @@ export function wait<T>(
   aws: Iterable<AwaitableLike<T>>,
   options: WaitCallOptions = {},
 ): Promise<[done: Set<Future<T>>, pending: Set<Future<T>>]> {
+  checkOptions("wait()", options);
   const timeout = checkTimeout("wait()", options.timeout);
   const returnWhen = options.returnWhen ?? ALL_COMPLETED;
   if (returnWhen !== FIRST_COMPLETED && returnWhen !== FIRST_EXCEPTION && returnWhen !== ALL_COMPLETED) {

@@ -4,15 +4,21 @@
 // names the operation.
 import { strict as assert } from "node:assert";
 import {
+  allTasks,
+  asCompleted,
   Barrier,
   BoundedSemaphore,
   Condition,
+  createTask,
   InvalidStateError,
   LifoQueue,
   Lock,
   PriorityQueue,
   Queue,
   Semaphore,
+  sleep,
+  taskGroup,
+  wait,
 } from "../src/index.js";
 import { describe, it, vrun } from "./helpers.js";
 
@@ -120,5 +126,23 @@ describe("wrong-state errors are InvalidStateError", { timeout: 10_000 }, () => 
       await assert.rejects(cond.wait(), named("wait()"));
       await assert.rejects(cond.waitFor(() => false), named("wait()"));
       assert.equal(await cond.waitFor(() => 7), 7, "a true predicate needs no lock");
+    }));
+});
+
+describe("options arguments must be objects", () => {
+  it("createTask, TaskGroup.createTask, wait and asCompleted refuse options that are not an object", () =>
+    vrun(async () => {
+      const work = (): Promise<void> => sleep(0);
+      for (const bad of [5, "name", null, true]) {
+        assert.throws(() => createTask(work, bad as never), { name: "TypeError", message: /^createTask\(\) expects an options object: received / });
+        assert.throws(() => wait([work], bad as never), { name: "TypeError", message: /^wait\(\) expects an options object/ });
+        assert.throws(() => asCompleted([work], bad as never), { name: "TypeError", message: /^asCompleted\(\) expects an options object/ });
+      }
+      await taskGroup((tg) => {
+        assert.throws(() => tg.createTask(work, "child" as never), { name: "TypeError", message: /expects an options object: received "child"/ });
+      });
+      // Nothing was started by the refused calls.
+      await sleep(0);
+      assert.equal(allTasks().size, 1);
     }));
 });
