@@ -313,6 +313,23 @@ describe("gather", () => {
       assert.throws(() => gather(fn, { returnExceptions: true } as never, fn), { name: "TypeError", message: /options/ });
     }));
 
+  test("gather of a thenable whose then() throws rejects with that error instead of throwing", () =>
+    vrun(async () => {
+      const broken = {
+        then(): never {
+          throw new Error("then() threw");
+        },
+      } as unknown as PromiseLike<number>;
+      let gathered: Future<unknown> | undefined;
+      assert.doesNotThrow(() => {
+        gathered = gather(() => sleep(0, 1), broken);
+      });
+      await assert.rejects(gathered as Future<unknown>, { message: "then() threw" });
+      const [r1, r2] = await gather(() => sleep(0, 1), broken, { returnExceptions: true });
+      assert.equal(r1, 1);
+      assert.ok(r2 instanceof Error && r2.message === "then() threw");
+    }));
+
   test("gather with a bad argument starts none of the functions before it", () =>
     vrun(async () => {
       let started = 0;

@@ -18,14 +18,18 @@ export type AwaitableLike<T> = PromiseLike<T> | (() => PromiseLike<T> | T);
 export type ResultOf<A> = A extends () => infer R ? Awaited<R> : Awaited<A>;
 
 function settleFrom<T>(future: Future<T>, thenable: PromiseLike<T>): void {
-  thenable.then(
-    (value) => {
+  const onRejected = (error: unknown): void => {
+    if (!future.done()) future.setException(error);
+  };
+  try {
+    thenable.then((value) => {
       if (!future.done()) future.setResult(value);
-    },
-    (error: unknown) => {
-      if (!future.done()) future.setException(error);
-    },
-  );
+    }, onRejected);
+  } catch (error) {
+    // A thenable whose then() throws is a rejected awaitable (as Promise.resolve treats it), not
+    // an error of the call that was handed it: gather() must not throw after starting others.
+    onRejected(error);
+  }
 }
 
 export function ensureFuture<T>(where: string, aw: AwaitableLike<T>, loop: Loop = currentLoop()): Future<T> {
