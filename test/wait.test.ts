@@ -263,3 +263,37 @@ describe("wait bad arguments", () => {
       return t;
     }));
 });
+
+describe("wait with a signal", () => {
+  test("wait({ signal }) rejects with the signal's reason when it aborts; nothing is cancelled", () =>
+    vrun(async () => {
+      const controller = new AbortController();
+      const t = createTask(() => sleep(10, "t"));
+      const p = wait([t], { signal: controller.signal });
+      await sleep(1);
+      const reason = new Error("abort!");
+      controller.abort(reason);
+      await assert.rejects(p, (e: unknown) => e === reason);
+      assert.equal(t.done(), false);
+      assert.equal(now(), 1);
+      // Already aborted: refused at once, and a function passed is not started.
+      let started = false;
+      await assert.rejects(
+        wait([() => ((started = true), sleep(0))], { signal: controller.signal }),
+        (e: unknown) => e === reason,
+      );
+      await ticks(2);
+      assert.equal(started, false);
+      assert.equal(await t, "t");
+    }));
+
+  test("wait({ signal }) that completes first is not disturbed by a later abort", () =>
+    vrun(async () => {
+      const controller = new AbortController();
+      const [done, pending] = await wait([() => sleep(1, 1)], { signal: controller.signal });
+      controller.abort(new Error("late"));
+      assert.equal(done.size, 1);
+      assert.equal(pending.size, 0);
+      assert.throws(() => wait([() => sleep(0)], { signal: "x" as never }), { name: "TypeError", message: /signal/ });
+    }));
+});
