@@ -4,8 +4,8 @@
 import { strict as assert } from "node:assert";
 import { describe, test } from "./helpers.js";
 
-import { ExceptionGroup, FIRST_EXCEPTION, gather, shield, sleep, taskGroup, wait } from "../src/index.js";
-import { outcome, vrun } from "./helpers.js";
+import { createTask, ExceptionGroup, FIRST_EXCEPTION, gather, run, shield, sleep, taskGroup, wait } from "../src/index.js";
+import { captureExceptions, outcome, ticks, vrun } from "./helpers.js";
 
 for (const value of [null, undefined, 0, ""]) {
   const thrower = async (): Promise<number> => {
@@ -40,6 +40,25 @@ for (const value of [null, undefined, 0, ""]) {
       vrun(async () => {
         assert.equal(await outcome(shield(thrower)), `error ${String(value)}`);
       }));
+
+    test("run() reports it when a leftover task throws it while being cancelled", async () => {
+      let seen: ReturnType<typeof captureExceptions> = [];
+      await run(async () => {
+        seen = captureExceptions();
+        void createTask(async () => {
+          try {
+            await sleep(3600);
+          } finally {
+            // eslint-disable-next-line no-unsafe-finally, @typescript-eslint/only-throw-error -- the point of the test
+            throw value;
+          }
+        });
+        await ticks();
+      });
+      assert.equal(seen.length, 1);
+      assert.equal(seen[0]?.exception, value);
+      assert.match(seen[0]?.message ?? "", /shutdown/);
+    });
 
     test("taskGroup collects it and cancels the siblings", () =>
       vrun(async () => {
