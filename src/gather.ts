@@ -2,7 +2,7 @@ import { CancelledError } from "./errors.js";
 import { currentLoop } from "./kernel/context.js";
 import { checkAwaitable, ensureFuture, type AwaitableLike, type ResultOf } from "./kernel/ensureFuture.js";
 import { Future } from "./kernel/future.js";
-import { isThenable } from "./kernel/validate.js";
+import { describe, isThenable } from "./kernel/validate.js";
 
 /**
  * Options of `gather()`, passed as its last argument: a plain object (not a promise, future or
@@ -85,7 +85,12 @@ export function gather(...args: unknown[]): GatheringFuture<unknown[]> {
   let count = args.length;
   if (count > 0 && isOptions(args[count - 1])) {
     const options = args[count - 1] as GatherOptions;
-    returnExceptions = options.returnExceptions === true;
+    const flag: unknown = options.returnExceptions;
+    if (flag !== undefined && typeof flag !== "boolean") {
+      // Not read for its truthiness: { returnExceptions: "false" } must not quietly mean either.
+      throw new TypeError(`gather() expects options.returnExceptions to be a boolean: received ${describe(flag)}`);
+    }
+    returnExceptions = flag === true;
     count--;
   }
   // Every argument is checked before any function is started: a bad one throws and starts nothing.

@@ -311,6 +311,12 @@ describe("gather", () => {
       const fn = (): Promise<string> => Promise.resolve("abc");
       assert.throws(() => gather(fn, 42 as never), TypeError);
       assert.throws(() => gather(fn, { returnExceptions: true } as never, fn), { name: "TypeError", message: /options/ });
+      for (const bad of [1, "false", null]) {
+        assert.throws(() => gather(fn, { returnExceptions: bad as never }), {
+          name: "TypeError",
+          message: /^gather\(\) expects options\.returnExceptions to be a boolean: received /,
+        });
+      }
     }));
 
   test("gather of a thenable whose then() throws rejects with that error instead of throwing", () =>
