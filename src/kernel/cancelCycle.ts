@@ -6,4 +6,8 @@
  * running sets `hit` instead of going round; the innermost `FutureWait.cancel()` that led there
  * sees it, clears it, and fails its own await, which unwinds the cycle.
  */
-export const cancelCycle = { hit: false };
+export const cancelCycle = {
+  hit: false,
+  /** How many Task.cancel() calls are running (nested): the mark is dropped when the outermost ends. */
+  depth: 0,
+};

@@ -251,11 +251,14 @@ export class Task<T = unknown> extends Future<T> implements Linked, CancelContex
     this._numCancelsRequested++;
     this._cancelReason = new CancelledError(message);
     this._inCancel = true;
+    cancelCycle.depth++;
     let cancelled: boolean;
     try {
       cancelled = cancelWaits(this, message);
     } finally {
       this._inCancel = false;
+      // A cycle mark nobody consumed must not reach an unrelated cancel later.
+      if (--cancelCycle.depth === 0) cancelCycle.hit = false;
     }
     if (cancelled) return true;
     this._mustCancel = true;
