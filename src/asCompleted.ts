@@ -4,7 +4,7 @@ import type { AwaitableLike } from "./kernel/ensureFuture.js";
 import type { Future } from "./kernel/future.js";
 import type { TimerHandle } from "./kernel/handle.js";
 import type { Loop } from "./kernel/loop.js";
-import { checkTimeout } from "./kernel/validate.js";
+import { checkOptions, checkTimeout } from "./kernel/validate.js";
 import { toFutures } from "./wait.js";
 
 /**
@@ -130,6 +130,11 @@ class CompletionOrder<T> {
       } catch (error) {
         const i = this.getters.indexOf(getter);
         if (i >= 0) void this.getters.splice(i, 1); // the removed getter was cancelled: nothing to await
+        // A cancelled await changes nothing: its claim on a result is given back, and a result
+        // already handed to it (the cancel came between that and the task resuming) goes back in
+        // front, so a consumer that catches the cancellation and iterates on gets every result.
+        this.todoLeft++;
+        if (getter.done() && !getter.cancelled()) this.pushFront(getter.result());
         throw error;
       }
     }
@@ -160,6 +165,12 @@ class CompletionOrder<T> {
     this.todo.clear();
   }
 
+  /** Hands `item` out again, before every result that came after it. */
+  private pushFront(item: Completed<T>): void {
+    if (this.completed.length === 0) this.push(item);
+    else this.completed.unshift(item);
+  }
+
   private push(item: Completed<T>): void {
     // A getter cancelled after being woken cannot be un-woken; skip done ones so nothing is lost.
     let getter = this.getters.shift();
@@ -184,6 +195,7 @@ class CompletionOrder<T> {
  * for await (const done of asCompleted(tasks)) console.log(done.result()); // the original task or future
  */
 export function asCompleted<T>(aws: Iterable<AwaitableLike<T>>, options: { timeout?: number | null } = {}): AsCompleted<T> {
+  checkOptions("asCompleted()", options);
   const timeout = checkTimeout("asCompleted()", options.timeout);
   const order = new CompletionOrder<T>(toFutures("asCompleted()", aws), timeout);
   const sync: IterableIterator<Promise<T>> = {

@@ -4,6 +4,8 @@
  * so two installed versions still agree on what a `CancelledError` is.
  */
 
+import { describe } from "./kernel/validate.js";
+
 const BRAND: unique symbol = Symbol.for("asyncio-ts.error") as never;
 
 type Branded = { [BRAND]?: readonly string[] };
@@ -79,8 +81,20 @@ defineError(BrokenBarrierError, "BrokenBarrierError");
  * It is an `AggregateError`: `exceptions` and `errors` are the same list.
  */
 export class ExceptionGroup extends AggregateError {
+  /**
+   * @throws TypeError if `message` is not a string or `exceptions` is not an iterable (a string is
+   *   not taken for its characters); RangeError if it is empty. As Python's ExceptionGroup, which
+   *   AggregateError alone would not check.
+   */
   constructor(message: string, exceptions: Iterable<unknown>, options?: ErrorOptions) {
+    if (typeof message !== "string") {
+      throw new TypeError(`ExceptionGroup expects a message string: received ${describe(message)}`);
+    }
+    if (typeof exceptions !== "object" || exceptions === null || typeof (exceptions as Partial<Iterable<unknown>>)[Symbol.iterator] !== "function") {
+      throw new TypeError(`ExceptionGroup expects an array (or iterable) of errors: received ${describe(exceptions)}`);
+    }
     const list = [...exceptions];
+    if (list.length === 0) throw new RangeError("ExceptionGroup expects at least one error: received none");
     super(list, message, options);
   }
   /** The failures, in the order they happened. */

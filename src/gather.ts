@@ -1,8 +1,8 @@
 import { CancelledError } from "./errors.js";
 import { currentLoop } from "./kernel/context.js";
-import { ensureFuture, type AwaitableLike, type ResultOf } from "./kernel/ensureFuture.js";
+import { checkAwaitable, ensureFuture, type AwaitableLike, type ResultOf } from "./kernel/ensureFuture.js";
 import { Future } from "./kernel/future.js";
-import { isThenable } from "./kernel/validate.js";
+import { describe, isThenable } from "./kernel/validate.js";
 
 /**
  * Options of `gather()`, passed as its last argument: a plain object (not a promise, future or
@@ -85,8 +85,19 @@ export function gather(...args: unknown[]): GatheringFuture<unknown[]> {
   let count = args.length;
   if (count > 0 && isOptions(args[count - 1])) {
     const options = args[count - 1] as GatherOptions;
-    returnExceptions = options.returnExceptions === true;
+    const flag: unknown = options.returnExceptions;
+    if (flag !== undefined && typeof flag !== "boolean") {
+      // Not read for its truthiness: { returnExceptions: "false" } must not quietly mean either.
+      throw new TypeError(`gather() expects options.returnExceptions to be a boolean: received ${describe(flag)}`);
+    }
+    returnExceptions = flag === true;
     count--;
+  }
+  // Every argument is checked before any function is started: a bad one throws and starts nothing.
+  for (let i = 0; i < count; i++) {
+    const arg = args[i];
+    if (isOptions(arg)) throw new TypeError(`gather() takes its options object last: found one at position ${i}`);
+    checkAwaitable(`gather() argument ${i}`, arg);
   }
   const loop = currentLoop();
   const children: Future<unknown>[] = new Array<Future<unknown>>(count);
@@ -97,7 +108,6 @@ export function gather(...args: unknown[]): GatheringFuture<unknown[]> {
   let seenOthers: Map<unknown, Future<unknown>> | null = null;
   for (let i = 0; i < count; i++) {
     const arg = args[i];
-    if (isOptions(arg)) throw new TypeError(`gather() takes its options object last: found one at position ${i}`);
     let child: Future<unknown> | undefined;
     if (arg instanceof Future) {
       child = arg as Future<unknown>;
@@ -132,17 +142,15 @@ export function gather(...args: unknown[]): GatheringFuture<unknown[]> {
         outer.setException(child._makeCancelledError());
         return;
       }
-      const error = child.exception();
-      if (error !== null) {
-        outer.setException(error);
+      if (child._failed()) {
+        outer.setException(child.exception());
         return;
       }
     }
     if (finished === unique.length) {
       const results = children.map((c) => {
         if (c.cancelled()) return new CancelledError(c._cancelMessage);
-        const error = c.exception();
-        return error !== null ? error : c.result();
+        return c._failed() ? c.exception() : c.result();
       });
       if (outer._cancelRequested) outer.setException(child._makeCancelledError());
       else outer.setResult(results);

@@ -158,10 +158,8 @@ async function cancelAllTasks(loop: Loop): Promise<void> {
     for (const task of tasks) task.cancel();
     await Promise.all(tasks.map(whenDone));
     for (const task of tasks) {
-      if (task.cancelled()) continue;
-      const error = task.exception();
-      if (error !== null) {
-        loop.callExceptionHandler({ message: "unhandled exception during run() shutdown", exception: error, task });
+      if (task._failed()) {
+        loop.callExceptionHandler({ message: "unhandled exception during run() shutdown", exception: task.exception(), task });
       }
     }
   }

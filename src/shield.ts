@@ -23,11 +23,8 @@ export function shield<A extends AwaitableLike<unknown>>(aw: A): Future<ResultOf
     }
     if (outer.done()) return;
     if (inner.cancelled()) outer.cancel();
-    else {
-      const error = inner.exception();
-      if (error !== null) outer.setException(error);
-      else outer.setResult(inner.result());
-    }
+    else if (inner._failed()) outer.setException(inner.exception());
+    else outer.setResult(inner.result());
   };
   inner.addDoneCallback(onInnerDone);
   outer.addDoneCallback(() => {

@@ -115,9 +115,8 @@ export class TaskGroup {
     if (this.onCompleted !== null && this.tasks.size === 0 && !this.onCompleted.done()) {
       this.onCompleted.setResult(undefined);
     }
-    if (task.cancelled()) return;
+    if (!task._failed()) return;
     const error = task.exception();
-    if (error === null) return;
     this.errors.push(error);
     if (this.parent.done()) {
       this.loop.callExceptionHandler({ message: "Task has errored out but its parent task is already completed", exception: error, task });

@@ -12,6 +12,7 @@
 import { inspect } from "node:util";
 import { cancellationOf, ExceptionGroup, InvalidStateError, TimeoutError } from "./errors.js";
 import { currentLoop } from "./kernel/context.js";
+import { resolveOpaque } from "./kernel/opaque.js";
 import type { Handle } from "./kernel/handle.js";
 import { CancelScope, currentContext, pendingOnChain, type CancelContext } from "./kernel/scope.js";
 import { checkFunction, checkTimeout, checkWhen } from "./kernel/validate.js";
@@ -123,15 +124,41 @@ function markTimedOut(group: ExceptionGroup): void {
   Object.defineProperty(group, "timedOut", { value: true, configurable: true });
 }
 
-async function runBody<T>(scope: Timeout, fn: (scope: Timeout) => PromiseLike<T> | T): Promise<T> {
-  let result: T;
+/**
+ * Runs the body and leaves the scope. Not an async function: its result may be a Future or Task
+ * handed out as itself (`waitFor(q.get(), 2)` on a queue of tasks), which an async function's
+ * `return` would adopt, waiting for that task past the deadline and giving its result instead.
+ * The promise is fulfilled with the value as it came (resolveOpaque).
+ */
+function runBody<T>(scope: Timeout, fn: (scope: Timeout) => PromiseLike<T> | T): Promise<T> {
+  let body: PromiseLike<T> | T;
   try {
-    result = await fn(scope);
+    body = fn(scope);
   } catch (error) {
-    throw scope._exit(true, error);
+    return Promise.reject(scope._exit(true, error));
   }
-  scope._exit(false, undefined);
-  return result;
+  return new Promise<T>((resolve, reject) => {
+    Promise.resolve(body).then(
+      (result) => {
+        try {
+          scope._exit(false, undefined);
+        } catch (error) {
+          reject(error);
+          return;
+        }
+        resolveOpaque(resolve, result);
+      },
+      (error: unknown) => {
+        let thrown: unknown;
+        try {
+          thrown = scope._exit(true, error);
+        } catch (exitError) {
+          thrown = exitError;
+        }
+        reject(thrown);
+      },
+    );
+  });
 }
 
 /** @internal Runs `fn(scope)` in the timeout scope `scope`, inside the current task (or a new one outside any). */

@@ -2,8 +2,8 @@
 import { strict as assert } from "node:assert";
 import { describe, test } from "./helpers.js";
 
-import { asCompleted, createTask, Future, gather, getRunningLoop, sleep, TimeoutError, wait, type FinishedFuture } from "../src/index.js";
-import { captureExceptions, now, vrun } from "./helpers.js";
+import { allTasks, asCompleted, CancelledError, createTask, currentTask, Future, gather, getRunningLoop, sleep, TimeoutError, wait, type FinishedFuture } from "../src/index.js";
+import { captureExceptions, now, ticks, vrun } from "./helpers.js";
 
 /**
  * asCompleted's async iterator yields the futures themselves, as asyncio does, typed without
@@ -149,6 +149,45 @@ describe("asCompleted", () => {
       }
     }));
 
+  for (const when of ["while it waits", "after it was handed a result, before it resumed"] as const) {
+    test(`asCompleted: a consumer cancelled ${when} loses no result when it iterates on`, () =>
+      vrun(async () => {
+        for (const form of ["sync", "async"] as const) {
+          const f1 = new Future<string>();
+          const f2 = new Future<string>();
+          const iterator = asCompleted([f1, f2]);
+          const got: string[] = [];
+          const consumer = createTask(async () => {
+            for (;;) {
+              try {
+                if (form === "sync") for (const p of iterator) got.push(await p);
+                else for await (const f of iterator) got.push(f.result());
+                return;
+              } catch (e) {
+                if (!(e instanceof CancelledError)) throw e;
+                currentTask()?.uncancel();
+                got.push("cancelled");
+              }
+            }
+          });
+          await ticks(2);
+          if (when === "while it waits") {
+            // asCompleted hears of f1 through a done callback, in a later batch than the cancel.
+            f1.setResult("a");
+            assert.equal(consumer.cancel(), true);
+          } else {
+            // This callback runs after asCompleted's own, which handed f1 to the waiting consumer.
+            f1.addDoneCallback(() => assert.equal(consumer.cancel(), true));
+            f1.setResult("a");
+          }
+          await ticks(3);
+          f2.setResult("b");
+          await consumer;
+          assert.deepEqual(got, ["cancelled", "a", "b"], form);
+        }
+      }));
+  }
+
   test("asCompleted yields promises that can be awaited concurrently", () =>
     vrun(async () => {
       const futs = [...asCompleted([() => sleep(0.05, "a"), () => sleep(0.05, "b")])];
@@ -193,5 +232,19 @@ describe("asCompleted", () => {
       await p;
       assert.throws(() => asCompleted(42 as never), TypeError);
       assert.throws(() => asCompleted([createTask(() => sleep(0))], { timeout: NaN }), RangeError);
+    }));
+
+  test("asCompleted with a bad item starts none of the functions before it", () =>
+    vrun(async () => {
+      let started = 0;
+      const fn = async (): Promise<void> => {
+        started++;
+        await sleep(1);
+      };
+      const before = allTasks().size;
+      assert.throws(() => asCompleted([fn, 42] as never), { name: "TypeError", message: /item 1/ });
+      await ticks(2);
+      assert.equal(started, 0);
+      assert.equal(allTasks().size, before);
     }));
 });

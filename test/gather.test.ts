@@ -4,7 +4,7 @@
 import { strict as assert } from "node:assert";
 import { describe, test } from "./helpers.js";
 
-import { CancelledError, createTask, Future, gather, getRunningLoop, run, sleep, type Task } from "../src/index.js";
+import { allTasks, CancelledError, createTask, Future, gather, getRunningLoop, run, sleep, type Task } from "../src/index.js";
 import { captureExceptions, now, ticks, vrun } from "./helpers.js";
 
 type Wrap = (...fs: Future<number>[]) => Array<Future<number> | (() => Promise<number>)>;
@@ -311,5 +311,43 @@ describe("gather", () => {
       const fn = (): Promise<string> => Promise.resolve("abc");
       assert.throws(() => gather(fn, 42 as never), TypeError);
       assert.throws(() => gather(fn, { returnExceptions: true } as never, fn), { name: "TypeError", message: /options/ });
+      for (const bad of [1, "false", null]) {
+        assert.throws(() => gather(fn, { returnExceptions: bad as never }), {
+          name: "TypeError",
+          message: /^gather\(\) expects options\.returnExceptions to be a boolean: received /,
+        });
+      }
+    }));
+
+  test("gather of a thenable whose then() throws rejects with that error instead of throwing", () =>
+    vrun(async () => {
+      const broken = {
+        then(): never {
+          throw new Error("then() threw");
+        },
+      } as unknown as PromiseLike<number>;
+      let gathered: Future<unknown> | undefined;
+      assert.doesNotThrow(() => {
+        gathered = gather(() => sleep(0, 1), broken);
+      });
+      await assert.rejects(gathered as Future<unknown>, { message: "then() threw" });
+      const [r1, r2] = await gather(() => sleep(0, 1), broken, { returnExceptions: true });
+      assert.equal(r1, 1);
+      assert.ok(r2 instanceof Error && r2.message === "then() threw");
+    }));
+
+  test("gather with a bad argument starts none of the functions before it", () =>
+    vrun(async () => {
+      let started = 0;
+      const fn = async (): Promise<void> => {
+        started++;
+        await sleep(1);
+      };
+      const before = allTasks().size;
+      assert.throws(() => gather(fn, () => fn(), 42 as never), { name: "TypeError", message: /argument 2/ });
+      assert.throws(() => gather(fn, {} as never, fn), { name: "TypeError", message: /options/ });
+      await ticks(2);
+      assert.equal(started, 0);
+      assert.equal(allTasks().size, before);
     }));
 });

@@ -7,8 +7,10 @@ import { strict as assert } from "node:assert";
 import {
   CancelledError,
   createTask,
+  currentTask,
   Event,
   Future,
+  gather,
   getRunningLoop,
   Lock,
   Queue,
@@ -17,6 +19,7 @@ import {
   taskGroup,
   timeout,
   TimeoutError,
+  waitFor,
   type Task,
 } from "../src/index.js";
 import { deferred, describe, now, outcome, test, ticks, vrun } from "./helpers.js";
@@ -324,6 +327,45 @@ describe("an await cycle can be cancelled", T, () => {
       await ticks(3);
       assert.equal(a.done() || b.done(), false, "both wait on each other");
       assert.equal(a.cancel(), true);
+      assert.equal(await outcome(a), "cancelled");
+      assert.equal(await outcome(b), "cancelled");
+    }));
+
+  test("a task that awaits a gather of itself: cancel() and waitFor() end it, without recursing for ever", () =>
+    vrun(async () => {
+      const self = createTask(async () => {
+        await sleep(0);
+        return await gather(currentTask() as Task<unknown>);
+      });
+      await ticks(3);
+      assert.equal(self.done(), false, "it waits on itself");
+      assert.equal(self.cancel(), true);
+      assert.equal(await outcome(self), "cancelled");
+
+      const timed = createTask(async () => {
+        await sleep(0);
+        return await gather(currentTask() as Task<unknown>, sleep(0));
+      });
+      await assert.rejects(waitFor(timed, 1), TimeoutError);
+      assert.equal(now(), 1);
+      assert.equal(timed.cancelled(), true);
+    }));
+
+  test("A awaits a gather of B, B awaits a gather of A: cancel() of either ends both", () =>
+    vrun(async () => {
+      const tasks: Task<unknown>[] = [];
+      const a = createTask(async () => {
+        await sleep(0);
+        return await gather(tasks[1] as Task<unknown>);
+      });
+      const b = createTask(async () => {
+        await sleep(0);
+        return await gather(tasks[0] as Task<unknown>);
+      });
+      tasks.push(a, b);
+      await ticks(3);
+      assert.equal(a.done() || b.done(), false, "both wait on each other");
+      assert.equal(b.cancel(), true);
       assert.equal(await outcome(a), "cancelled");
       assert.equal(await outcome(b), "cancelled");
     }));

@@ -660,3 +660,15 @@ describe("taskGroup", () => {
       });
     }));
 });
+
+describe("ExceptionGroup arguments", () => {
+  test("ExceptionGroup refuses a message that is not a string and exceptions that are not a non-empty iterable", () => {
+    assert.throws(() => new ExceptionGroup(5 as never, [new Error("x")]), { name: "TypeError", message: /message string: received 5/ });
+    assert.throws(() => new ExceptionGroup("m", "xy" as never), { name: "TypeError", message: /iterable\) of errors: received "xy"/ });
+    assert.throws(() => new ExceptionGroup("m", null as never), { name: "TypeError", message: /received null/ });
+    assert.throws(() => new ExceptionGroup("m", []), { name: "RangeError", message: /at least one error/ });
+    const eg = new ExceptionGroup("m", new Set([new Error("a"), null]));
+    assert.equal(eg.exceptions.length, 2, "any thrown value may be in a group, as a task may throw any value");
+    assert.ok(eg instanceof AggregateError);
+  });
+});

@@ -4,10 +4,13 @@
 // names the operation.
 import { strict as assert } from "node:assert";
 import {
+  allTasks,
+  asCompleted,
   Barrier,
   BoundedSemaphore,
   Condition,
   createSubprocessExec,
+  createTask,
   InvalidStateError,
   LifoQueue,
   Lock,
@@ -17,9 +20,12 @@ import {
   run,
   runProcess,
   Semaphore,
+  sleep,
   startServer,
   StreamReader,
   type StreamWriter,
+  taskGroup,
+  wait,
 } from "../src/index.js";
 import { describe, it, vrun } from "./helpers.js";
 
@@ -167,5 +173,23 @@ describe("streams, servers and subprocesses check their arguments at the call", 
       assert.throws(() => void server.waitClosed(badSignal), { name: "TypeError", message: /Server\.waitClosed\(\) expects options\.signal/ });
       server.close();
       await server.waitClosed();
+    }));
+});
+
+describe("options arguments must be objects", () => {
+  it("createTask, TaskGroup.createTask, wait and asCompleted refuse options that are not an object", () =>
+    vrun(async () => {
+      const work = (): Promise<void> => sleep(0);
+      for (const bad of [5, "name", null, true]) {
+        assert.throws(() => createTask(work, bad as never), { name: "TypeError", message: /^createTask\(\) expects an options object: received / });
+        assert.throws(() => wait([work], bad as never), { name: "TypeError", message: /^wait\(\) expects an options object/ });
+        assert.throws(() => asCompleted([work], bad as never), { name: "TypeError", message: /^asCompleted\(\) expects an options object/ });
+      }
+      await taskGroup((tg) => {
+        assert.throws(() => tg.createTask(work, "child" as never), { name: "TypeError", message: /expects an options object: received "child"/ });
+      });
+      // Nothing was started by the refused calls.
+      await sleep(0);
+      assert.equal(allTasks().size, 1);
     }));
 });

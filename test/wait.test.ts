@@ -5,6 +5,7 @@ import { describe, test } from "./helpers.js";
 
 import {
   ALL_COMPLETED,
+  allTasks,
   CancelledError,
   createTask,
   FIRST_COMPLETED,
@@ -229,6 +230,25 @@ describe("wait bad arguments", () => {
       assert.throws(() => wait([42] as never), TypeError);
     }));
 
+  test("wait with a bad item starts none of the functions before it (a generator's too)", () =>
+    vrun(async () => {
+      let started = 0;
+      const fn = async (): Promise<void> => {
+        started++;
+        await sleep(1);
+      };
+      const before = allTasks().size;
+      assert.throws(() => wait([fn, () => fn(), 42] as never), { name: "TypeError", message: /item 2/ });
+      function* items(): Generator<unknown> {
+        yield fn;
+        yield null;
+      }
+      assert.throws(() => wait(items() as never), { name: "TypeError", message: /item 1/ });
+      await ticks(2);
+      assert.equal(started, 0);
+      assert.equal(allTasks().size, before);
+    }));
+
   test("wait of an empty collection is a RangeError", () =>
     vrun(() => {
       assert.throws(() => wait([]), { name: "RangeError", message: /at least one/ });
@@ -241,5 +261,39 @@ describe("wait bad arguments", () => {
       assert.throws(() => wait([t], { returnWhen: -1 as never }), { name: "RangeError", message: /returnWhen/ });
       assert.throws(() => wait([t], { timeout: NaN }), RangeError);
       return t;
+    }));
+});
+
+describe("wait with a signal", () => {
+  test("wait({ signal }) rejects with the signal's reason when it aborts; nothing is cancelled", () =>
+    vrun(async () => {
+      const controller = new AbortController();
+      const t = createTask(() => sleep(10, "t"));
+      const p = wait([t], { signal: controller.signal });
+      await sleep(1);
+      const reason = new Error("abort!");
+      controller.abort(reason);
+      await assert.rejects(p, (e: unknown) => e === reason);
+      assert.equal(t.done(), false);
+      assert.equal(now(), 1);
+      // Already aborted: refused at once, and a function passed is not started.
+      let started = false;
+      await assert.rejects(
+        wait([() => ((started = true), sleep(0))], { signal: controller.signal }),
+        (e: unknown) => e === reason,
+      );
+      await ticks(2);
+      assert.equal(started, false);
+      assert.equal(await t, "t");
+    }));
+
+  test("wait({ signal }) that completes first is not disturbed by a later abort", () =>
+    vrun(async () => {
+      const controller = new AbortController();
+      const [done, pending] = await wait([() => sleep(1, 1)], { signal: controller.signal });
+      controller.abort(new Error("late"));
+      assert.equal(done.size, 1);
+      assert.equal(pending.size, 0);
+      assert.throws(() => wait([() => sleep(0)], { signal: "x" as never }), { name: "TypeError", message: /signal/ });
     }));
 });

@@ -3,7 +3,7 @@
 import { strict as assert } from "node:assert";
 import { describe, test } from "./helpers.js";
 
-import { CancelledError, createTask, Future, getRunningLoop, shield, sleep, TimeoutError, wait, waitFor } from "../src/index.js";
+import { CancelledError, createTask, Future, getRunningLoop, Queue, shield, sleep, timeout, TimeoutError, wait, waitFor, type Task } from "../src/index.js";
 import { now, ticks, vrun } from "./helpers.js";
 
 const EPSILON = 0.0001;
@@ -295,5 +295,26 @@ describe("waitFor and shield", () => {
       assert.equal(task.done(), false);
       assert.equal(task.cancelled(), false);
       assert.equal(await task, "done");
+    }));
+});
+
+describe("waitFor and timeout hand a Future or Task out as itself", () => {
+  test("waitFor(q.get(), t) and timeout(t, () => q.get()) on a queue of tasks return the task at once, not its result after the deadline", () =>
+    vrun(async () => {
+      const q = new Queue<Task<number>>();
+      const slow = createTask(() => sleep(100, 7));
+      q.putNowait(slow);
+      assert.equal(await waitFor(q.get(), 1), slow);
+      assert.equal(now(), 0);
+      q.putNowait(slow);
+      assert.equal(await timeout(1, () => q.get()), slow);
+      assert.equal(now(), 0);
+      // Waited for, then handed over: the same.
+      const got = waitFor(q.get(), 1);
+      await ticks();
+      q.putNowait(slow);
+      assert.equal(await got, slow);
+      assert.equal(now(), 0);
+      slow.cancel();
     }));
 });

@@ -18,14 +18,18 @@ export type AwaitableLike<T> = PromiseLike<T> | (() => PromiseLike<T> | T);
 export type ResultOf<A> = A extends () => infer R ? Awaited<R> : Awaited<A>;
 
 function settleFrom<T>(future: Future<T>, thenable: PromiseLike<T>): void {
-  thenable.then(
-    (value) => {
+  const onRejected = (error: unknown): void => {
+    if (!future.done()) future.setException(error);
+  };
+  try {
+    thenable.then((value) => {
       if (!future.done()) future.setResult(value);
-    },
-    (error: unknown) => {
-      if (!future.done()) future.setException(error);
-    },
-  );
+    }, onRejected);
+  } catch (error) {
+    // A thenable whose then() throws is a rejected awaitable (as Promise.resolve treats it), not
+    // an error of the call that was handed it: gather() must not throw after starting others.
+    onRejected(error);
+  }
 }
 
 export function ensureFuture<T>(where: string, aw: AwaitableLike<T>, loop: Loop = currentLoop()): Future<T> {
@@ -36,5 +40,18 @@ export function ensureFuture<T>(where: string, aw: AwaitableLike<T>, loop: Loop 
     settleFrom(future, aw);
     return future;
   }
-  throw new TypeError(`${where} expects a Task, Future, promise or async function: received ${describe(aw)}`);
+  throw notAwaitable(where, aw);
+}
+
+/**
+ * Throws what `ensureFuture()` would for `aw`, without starting anything. Combinators taking
+ * several awaitables check them all first: a bad item must not leave earlier functions started
+ * in tasks nobody can reach (a call that throws changes nothing).
+ */
+export function checkAwaitable(where: string, aw: unknown): void {
+  if (!(aw instanceof Future) && typeof aw !== "function" && !isThenable(aw)) throw notAwaitable(where, aw);
+}
+
+function notAwaitable(where: string, aw: unknown): TypeError {
+  return new TypeError(`${where} expects a Task, Future, promise or async function: received ${describe(aw)}`);
 }

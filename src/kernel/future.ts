@@ -253,6 +253,16 @@ export class Future<T = unknown> implements PromiseLike<T>, Waiter {
     return `<${this.constructor.name} ${this.describeState()}>`;
   }
 
+  /**
+   * @internal Whether it finished with an exception, and counts as retrieving it (as exception()
+   * does). Library code asks this, never `exception() !== null`: a task may throw any value,
+   * null and undefined included, and its exception() then cannot tell it from a success.
+   */
+  _failed(): boolean {
+    this._markRetrieved();
+    return this._state === FINISHED && this._hasException === true;
+  }
+
   /** @internal The outcome as `result()` gives it, without counting as retrieval. */
   _outcome(): T {
     this._markRetrieved();

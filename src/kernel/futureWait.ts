@@ -7,6 +7,7 @@
  */
 import { CancelledError } from "../errors.js";
 import { Parked, WAITING, type ParkKind } from "../sync/parked.js";
+import { cancelCycle } from "./cancelCycle.js";
 import type { CancelContext } from "./scope.js";
 
 /** The part of Future this wait uses (a structural type: no import cycle with future.ts). */
@@ -15,6 +16,8 @@ export interface Awaitable {
   _addListener(listener: { _onFutureDone(): void }): void;
   /** The outcome, as `result()` gives it (throws the exception or the CancelledError). */
   _outcome(): unknown;
+  /** Counts the outcome as looked at (no "exception was never retrieved" report). */
+  _markRetrieved(): void;
   /** A task whose cancel() is running right now (see Task._inCancel). */
   readonly _inCancel?: boolean | undefined;
   /** A task that finished with its result although a cancel reached it in its last step. */
@@ -76,6 +79,9 @@ export class FutureWait extends Parked<unknown> {
   /** The future completed: its outcome is this wait's grant. */
   _onFutureDone(): void {
     if (this._state === WAITING) this.wake();
+    // An await cut short to unwind a cycle: it stood for the awaiting, so the outcome (a gather's
+    // CancelledError, typically) is not reported as never retrieved.
+    else this.host._markRetrieved();
   }
 
   /** Cancelling the wait cancels the future, as asyncio cancels `_fut_waiter`; a done future's outcome arrived too late. */
@@ -88,7 +94,15 @@ export class FutureWait extends Parked<unknown> {
       this.fail(new CancelledError(message));
       return true;
     }
-    if (!this.host.cancel(message)) return false;
+    const accepted = this.host.cancel(message);
+    if (cancelCycle.hit) {
+      // The awaited future's cancel came back round to a task being cancelled (through a gather
+      // of it, say): this await is on the cycle, and failing it unwinds the cycle.
+      cancelCycle.hit = false;
+      this.fail(new CancelledError(message));
+      return true;
+    }
+    if (!accepted) return false;
     this._error = new CancelledError(message); // passed on: see consumeOutcome
     return true;
   }

@@ -18,7 +18,7 @@ import { Task, taskStartedBy, type TaskFactory, type TaskOptions } from "./task.
 import { batchEnded, batchStarted } from "./batch.js";
 import { nextWaitSeq } from "./scope.js";
 import { TaskList } from "./taskList.js";
-import { checkDelay, checkFunction, checkWhen, describe } from "./validate.js";
+import { checkDelay, checkFunction, checkOptions, checkWhen, describe } from "./validate.js";
 import type { Executor, Work } from "../executors/pool.js";
 
 /** How `loop.runInExecutor` reaches src/executors (registered there; keeps the kernel free of an import cycle). */
@@ -240,6 +240,7 @@ export class Loop implements ClockHost {
   /** Starts `fn` in a new task on this loop (it begins on the next batch) and returns the task. */
   createTask<T>(fn: () => PromiseLike<T> | T, options?: TaskOptions): Task<T> {
     checkFunction("createTask()", fn, "Pass the async function itself: createTask(() => work()) or createTask(work).");
+    checkOptions("createTask()", options);
     if (this._closed) throw loopClosed("createTask() was called");
     const factory = this.taskFactory;
     if (factory === null) return new Task<T>(fn, this, options);

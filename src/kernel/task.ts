@@ -11,6 +11,7 @@ import type { AsyncResource } from "node:async_hooks";
 import { inspect } from "node:util";
 import { cancellationOf, CancelledError, InvalidStateError } from "../errors.js";
 import { captureCreator, enterCaptured, runWith, storage } from "./context.js";
+import { cancelCycle } from "./cancelCycle.js";
 import { describeWaiter, Future } from "./future.js";
 import type { Loop } from "./loop.js";
 import { cancelWaits, holdsPendingWait, lastWaitSeq, pendingWaits, signalOf, type CancelContext, type CancelScope } from "./scope.js";
@@ -241,15 +242,23 @@ export class Task<T = unknown> extends Future<T> implements Linked, CancelContex
   override cancel(message?: string): boolean {
     this._markRetrieved();
     if (this._state !== PENDING) return false;
+    if (this._inCancel === true) {
+      // Re-entered through an await cycle (see cancelCycle.ts): the wait that led here fails.
+      cancelCycle.hit = true;
+      return false;
+    }
     if (!holdsPendingWait(this) && currentContextTask() !== this && bodySettled(this._fn)) return false;
     this._numCancelsRequested++;
     this._cancelReason = new CancelledError(message);
     this._inCancel = true;
+    cancelCycle.depth++;
     let cancelled: boolean;
     try {
       cancelled = cancelWaits(this, message);
     } finally {
       this._inCancel = false;
+      // A cycle mark nobody consumed must not reach an unrelated cancel later.
+      if (--cancelCycle.depth === 0) cancelCycle.hit = false;
     }
     if (cancelled) return true;
     this._mustCancel = true;

@@ -46,6 +46,16 @@ export function checkWhen(where: string, when: unknown): number | null {
   return when;
 }
 
+/**
+ * An options object or undefined. Anything else (`wait(tasks, 5)`, `createTask(fn, "name")`) would
+ * otherwise be read as "no options" and its meaning silently dropped.
+ */
+export function checkOptions(where: string, options: unknown): void {
+  if (options !== undefined && (typeof options !== "object" || options === null)) {
+    throw new TypeError(`${where} expects an options object: received ${describe(options)}`);
+  }
+}
+
 export function checkFunction(where: string, fn: unknown, fix?: string): asserts fn is (...args: never[]) => unknown {
   if (typeof fn === "function") return;
   if (isThenable(fn)) {
