@@ -2,8 +2,8 @@
 import { strict as assert } from "node:assert";
 import { describe, test } from "./helpers.js";
 
-import { allTasks, asCompleted, CancelledError, createTask, currentTask, Future, gather, getRunningLoop, sleep, TimeoutError, wait, type FinishedFuture } from "../src/index.js";
-import { captureExceptions, now, ticks, vrun } from "./helpers.js";
+import { asCompleted, CancelledError, createTask, currentTask, Future, gather, getRunningLoop, sleep, TimeoutError, wait, type FinishedFuture } from "../src/index.js";
+import { captureExceptions, now, startProbe, ticks, vrun } from "./helpers.js";
 
 /**
  * asCompleted's async iterator yields the futures themselves, as asyncio does, typed without
@@ -236,15 +236,8 @@ describe("asCompleted", () => {
 
   test("asCompleted with a bad item starts none of the functions before it", () =>
     vrun(async () => {
-      let started = 0;
-      const fn = async (): Promise<void> => {
-        started++;
-        await sleep(1);
-      };
-      const before = allTasks().size;
+      const { fn, assertNothingStarted } = startProbe();
       assert.throws(() => asCompleted([fn, 42] as never), { name: "TypeError", message: /item 1/ });
-      await ticks(2);
-      assert.equal(started, 0);
-      assert.equal(allTasks().size, before);
+      await assertNothingStarted();
     }));
 });

@@ -4,8 +4,8 @@
 import { strict as assert } from "node:assert";
 import { describe, test } from "./helpers.js";
 
-import { allTasks, CancelledError, createTask, Future, gather, getRunningLoop, run, sleep, type Task } from "../src/index.js";
-import { captureExceptions, now, ticks, vrun } from "./helpers.js";
+import { CancelledError, createTask, Future, gather, getRunningLoop, run, sleep, type Task } from "../src/index.js";
+import { captureExceptions, now, startProbe, ticks, vrun } from "./helpers.js";
 
 type Wrap = (...fs: Future<number>[]) => Array<Future<number> | (() => Promise<number>)>;
 
@@ -338,16 +338,9 @@ describe("gather", () => {
 
   test("gather with a bad argument starts none of the functions before it", () =>
     vrun(async () => {
-      let started = 0;
-      const fn = async (): Promise<void> => {
-        started++;
-        await sleep(1);
-      };
-      const before = allTasks().size;
+      const { fn, assertNothingStarted } = startProbe();
       assert.throws(() => gather(fn, () => fn(), 42 as never), { name: "TypeError", message: /argument 2/ });
       assert.throws(() => gather(fn, {} as never, fn), { name: "TypeError", message: /options/ });
-      await ticks(2);
-      assert.equal(started, 0);
-      assert.equal(allTasks().size, before);
+      await assertNothingStarted();
     }));
 });

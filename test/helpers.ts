@@ -3,7 +3,7 @@
 import { strict as assert } from "node:assert";
 import * as nodeTest from "node:test";
 import { describe, type HookFn, type HookOptions, type TestFn, type TestOptions } from "node:test";
-import { CancelledError, ExceptionGroup, getRunningLoop, run, sleep, type ExceptionContext } from "../src/index.js";
+import { allTasks, CancelledError, ExceptionGroup, getRunningLoop, run, sleep, type ExceptionContext } from "../src/index.js";
 import { VirtualClock } from "../src/testing/index.js";
 
 /**
@@ -123,3 +123,23 @@ export const SPAWNS_NODE = "starts a child process with Node's flags (--import t
 
 /** The `skip` option of a test whose child runs `process.execPath --import tsx`: Bun accepts that, Deno does not. */
 export const NODE_CHILD = { skip: unsupportedOn({ deno: SPAWNS_NODE }) };
+
+/**
+ * For "a bad argument starts nothing" tests of the combinators: `fn` is an async function that
+ * counts its starts; `assertNothingStarted()` lets the loop turn twice, then checks that `fn`
+ * never ran and that no task was left behind since the probe was made.
+ */
+export function startProbe(): { fn: () => Promise<void>; assertNothingStarted: () => Promise<void> } {
+  let started = 0;
+  const before = allTasks().size;
+  const fn = async (): Promise<void> => {
+    started++;
+    await sleep(1);
+  };
+  const assertNothingStarted = async (): Promise<void> => {
+    await ticks(2);
+    assert.equal(started, 0, "a function was started");
+    assert.equal(allTasks().size, before, "a task was left behind");
+  };
+  return { fn, assertNothingStarted };
+}

@@ -5,7 +5,6 @@ import { describe, test } from "./helpers.js";
 
 import {
   ALL_COMPLETED,
-  allTasks,
   CancelledError,
   createTask,
   FIRST_COMPLETED,
@@ -14,7 +13,7 @@ import {
   sleep,
   wait,
 } from "../src/index.js";
-import { now, ticks, vrun } from "./helpers.js";
+import { now, startProbe, ticks, vrun } from "./helpers.js";
 
 describe("wait", () => {
   test("wait resolves with every task done and none pending (ALL_COMPLETED)", () =>
@@ -232,21 +231,14 @@ describe("wait bad arguments", () => {
 
   test("wait with a bad item starts none of the functions before it (a generator's too)", () =>
     vrun(async () => {
-      let started = 0;
-      const fn = async (): Promise<void> => {
-        started++;
-        await sleep(1);
-      };
-      const before = allTasks().size;
+      const { fn, assertNothingStarted } = startProbe();
       assert.throws(() => wait([fn, () => fn(), 42] as never), { name: "TypeError", message: /item 2/ });
       function* items(): Generator<unknown> {
         yield fn;
         yield null;
       }
       assert.throws(() => wait(items() as never), { name: "TypeError", message: /item 1/ });
-      await ticks(2);
-      assert.equal(started, 0);
-      assert.equal(allTasks().size, before);
+      await assertNothingStarted();
     }));
 
   test("wait of an empty collection is a RangeError", () =>
