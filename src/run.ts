@@ -123,7 +123,9 @@ export class Runner {
       unwatch();
       return stopTurn(loop);
     }).then(() => {
-      if (signals.interruptedBy !== null && task.cancelled()) throw keyboardInterrupt(task, signals.interruptedBy);
+      // As asyncio's Runner: KeyboardInterrupt only if the signal's cancel was main's only one
+      // (another task's cancel too, and main ends with CancelledError).
+      if (signals.interruptedBy !== null && task.cancelled() && task.uncancel() === 0) throw keyboardInterrupt(task, signals.interruptedBy);
       return task.result();
     });
   }
