@@ -6,8 +6,8 @@ import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { after, before, describe, it, NODE_CHILD } from "./helpers.js";
 import { fileURLToPath } from "node:url";
-import { fromModule, gather, InvalidStateError, run, runInExecutor, sleep, TimeoutError, waitFor } from "../src/index.js";
-import { RedisExecutor } from "../src/redis/index.js";
+import { CancelledError, createTask, fromModule, gather, getRunningLoop, InvalidStateError, run, runInExecutor, sleep, TimeoutError, waitFor } from "../src/index.js";
+import { RedisExecutor, serveExecutor } from "../src/redis/index.js";
 import { RedisServer, skipWithoutRedis } from "../examples/redisServer.js";
 
 const T = { timeout: 90_000 };
@@ -142,5 +142,56 @@ describe("RedisExecutor", { skip: NODE_CHILD.skip || skipWithoutRedis() }, () =>
       assert.equal(await waitFor(job, 10), worker?.pid);
       assert.equal(await exited(worker as ChildProcess), 0);
     });
+  });
+  it("RedisExecutor shutdown checks its options at the call, as the local pools do", T, async () => {
+    await run(async () => {
+      const remote = new RedisExecutor({ url: server.url, name: `e${++names}` });
+      assert.throws(() => remote.shutdown(5 as never), TypeError);
+      assert.throws(() => remote.shutdown(null as never), TypeError);
+      assert.throws(() => remote.shutdown({ wait: "yes" as never }), /wait to be a boolean/);
+      assert.throws(() => remote.shutdown({ cancelFutures: 1 as never }), /cancelFutures to be a boolean/);
+      assert.equal(remote.statistics().shutdown, false, "a refused call shut nothing down");
+      await remote.shutdown();
+      await remote.shutdown(); // again: harmless
+    });
+  });
+
+  it("RedisExecutor shutdown's wait is cancellable; the executor still shuts down and cancelFutures ends it", T, async () => {
+    await run(async () => {
+      const remote = new RedisExecutor({ url: server.url, name: `e${++names}` }); // no worker serves it
+      const job = remote.submit(add, 1, 2);
+      const waiter = createTask(() => remote.shutdown());
+      await sleep(0.3);
+      assert.equal(waiter.done(), false, "the job is pending: shutdown waits");
+      const loop = getRunningLoop();
+      const start = loop.time();
+      waiter.cancel();
+      await assert.rejects(waiter, CancelledError);
+      assert.ok(loop.time() - start < 0.5, "the cancel landed at once");
+      assert.equal(remote.statistics().shutdown, true);
+      assert.throws(() => remote.submit(add, 1, 2), InvalidStateError);
+      await waitFor(remote.shutdown({ cancelFutures: true }), 5);
+      assert.equal(job.cancelled(), true);
+    });
+  });
+
+  it("serveExecutor checks its options at the call and starts nothing", T, () => {
+    const good = { url: server.url, name: "x", modules: fixtures };
+    assert.throws(() => serveExecutor(5 as never), TypeError);
+    assert.throws(() => serveExecutor({ ...good, name: undefined as never }), /name/);
+    assert.throws(() => serveExecutor({ ...good, name: "a b" }), TypeError);
+    assert.throws(() => serveExecutor({ ...good, concurrency: "2" as never }), TypeError);
+    assert.throws(() => serveExecutor({ ...good, concurrency: 0 }), RangeError);
+    assert.throws(() => serveExecutor({ ...good, concurrency: 1.5 }), RangeError);
+    assert.throws(() => serveExecutor({ ...good, graceSeconds: NaN }), RangeError);
+    assert.throws(() => serveExecutor({ ...good, graceSeconds: "1" as never }), TypeError);
+    assert.throws(() => serveExecutor({ ...good, leaseSeconds: -1 }), RangeError);
+    assert.throws(() => serveExecutor({ ...good, url: "http://x" }), TypeError);
+    assert.throws(() => serveExecutor({ ...good, modules: [] }), TypeError);
+    assert.throws(() => serveExecutor({ ...good, signal: {} as never }), TypeError);
+    assert.throws(() => serveExecutor({ ...good, onJob: 5 as never }), TypeError);
+    assert.throws(() => new RedisExecutor({ url: server.url, name: "" }), TypeError);
+    assert.throws(() => new RedisExecutor({ url: server.url, name: "x", maxWorkers: 0 }), RangeError);
+    assert.throws(() => new RedisExecutor(undefined as never), TypeError);
   });
 });

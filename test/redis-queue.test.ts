@@ -176,17 +176,38 @@ describe("RedisQueue", { skip: skipWithoutRedis() }, () => {
   it("RedisQueue rejects bad input and bad servers with clear errors", T, async () => {
     await run(async () => {
       await using q = await RedisQueue.open<unknown>(fresh(), { url: server.url });
-      await assert.rejects(q.put(() => 1), (e: unknown) => e instanceof TypeError && /cannot encode the item/.test(e.message));
-      await assert.rejects(q.put(Symbol("s")), TypeError);
+      // Bad arguments throw at the call (not a rejection), as everywhere in the library.
+      assert.throws(() => q.put(() => 1), (e: unknown) => e instanceof TypeError && /cannot encode the item/.test(e.message));
+      assert.throws(() => q.put(Symbol("s")), TypeError);
+      assert.throws(() => q.put(1, 5 as never), TypeError);
+      assert.throws(() => q.put(1, { signal: "no" as never }), /AbortSignal/);
+      assert.throws(() => q.get(null as never), TypeError);
+      assert.throws(() => q.get({ signal: {} as never }), /AbortSignal/);
       assert.equal(await q.qsize(), 0);
-      await assert.rejects(RedisQueue.open("", { url: server.url }), TypeError);
-      await assert.rejects(RedisQueue.open("a{b}", { url: server.url }), TypeError);
-      await assert.rejects(RedisQueue.open("x", { url: "http://x" }), TypeError);
-      await assert.rejects(RedisQueue.open("x", { url: server.url, leaseSeconds: -1 }), RangeError);
-      await assert.rejects(RedisQueue.open("x", { url: server.url, maxDeliveries: 0 }), RangeError);
-      await assert.rejects(RedisQueue.open("x", { url: server.url, maxsize: 1.5 }), RangeError);
-      await assert.rejects(q.retry(q as never), TypeError);
-      await assert.rejects(q.retry(new Job(1, "1-0", 1), { delay: -1 }), RangeError);
+      assert.throws(() => RedisQueue.open("", { url: server.url }), TypeError);
+      assert.throws(() => RedisQueue.open(undefined as never, { url: server.url }), TypeError);
+      assert.throws(() => RedisQueue.open("a{b}", { url: server.url }), TypeError);
+      assert.throws(() => RedisQueue.open("x", 5 as never), TypeError);
+      assert.throws(() => RedisQueue.open("x", { url: "http://x" }), TypeError);
+      assert.throws(() => RedisQueue.open("x", { url: server.url, leaseSeconds: -1 }), RangeError);
+      assert.throws(() => RedisQueue.open("x", { url: server.url, leaseSeconds: NaN }), RangeError);
+      assert.throws(() => RedisQueue.open("x", { url: server.url, leaseSeconds: "1" as never }), TypeError);
+      assert.throws(() => RedisQueue.open("x", { url: server.url, maxDeliveries: 0 }), RangeError);
+      assert.throws(() => RedisQueue.open("x", { url: server.url, maxsize: 1.5 }), RangeError);
+      assert.throws(() => RedisQueue.open("x", { url: server.url, maxsize: Infinity }), RangeError);
+      assert.throws(() => RedisQueue.open("x", { url: server.url, codec: {} as never }), TypeError);
+      assert.throws(() => q.retry(q as never), TypeError);
+      assert.throws(() => q.taskDone({ id: "1-0" } as never), TypeError);
+      assert.throws(() => q.retry(new Job(1, "1-0", 1), { delay: -1 }), RangeError);
+      assert.throws(() => q.retry(new Job(1, "1-0", 1), { delay: NaN }), RangeError);
+      assert.throws(() => q.retry(new Job(1, "1-0", 1), { delay: Infinity }), RangeError);
+      assert.throws(() => q.retry(new Job(1, "1-0", 1), { delay: "1" as never }), TypeError);
+      assert.throws(() => q.retry(new Job(1, "1-0", 1), 1 as never), TypeError);
+      assert.throws(() => q.deadLetters({ count: 0 }), RangeError);
+      assert.throws(() => q.deadLetters({ count: "3" as never }), TypeError);
+      // A job this object does not hold is a state error: a rejection, as after close().
+      await assert.rejects(q.taskDone(new Job(1, "1-0", 1)), InvalidStateError);
+      await assert.rejects(q.retry(new Job(1, "1-0", 1)), InvalidStateError);
       // Nothing listens on the port of a stopped server.
       const dead = await RedisServer.start();
       const url = dead.url;

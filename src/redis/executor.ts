@@ -16,6 +16,7 @@ import { randomBytes } from "node:crypto";
 import { serialize } from "node:v8";
 import { Executor, Future, InvalidStateError, WorkerDiedError, type MapOptions, type ModuleFunction, type ShutdownOptions, type Work } from "../index.js";
 import type { Loop } from "../kernel/loop.js";
+import { describe } from "../kernel/validate.js";
 import { isTransferMarker } from "../executors/transfer.js";
 import { errorFromReply, OK } from "../executors/wire.js";
 import type { WorkDef } from "../executors/work.js";
@@ -23,6 +24,7 @@ import { ModuleFunction as ModuleFunctionClass } from "../executors/work.js";
 import { connect, text, type Connection } from "./client.js";
 import { RedisServerError } from "./errors.js";
 import { RedisQueue } from "./queue.js";
+import { awaitFuture, mirror } from "./waitReply.js";
 import { cancelChannel, cancelKey, decodeReply, KEEP_SECONDS, queueName, replyKey, type RemoteJob } from "./remoteWire.js";
 
 /** Options of `new RedisExecutor()`. */
@@ -296,14 +298,24 @@ export class RedisExecutor extends Executor {
   /**
    * Stops accepting work; with `cancelFutures`, cancels every pending job (on its worker too);
    * with `wait` (default), resolves once every pending job has settled and the connections closed.
+   * As the local pools' shutdown(): bad options throw at the call (not a rejection), and the wait
+   * is a library Future, so cancelling the task that awaits it stops the wait at once (the
+   * executor still shuts down and pending jobs still settle).
+   *
+   * @throws TypeError at once if `options` is not an object or `wait`/`cancelFutures` is not a boolean.
    */
-  override async shutdown(options: ShutdownOptions = {}): Promise<void> {
-    if (typeof options !== "object" || options === null) throw new TypeError(`RedisExecutor.shutdown() expects an options object: received ${String(options)}`);
+  override shutdown(options: ShutdownOptions = {}): Promise<void> {
+    const where = "RedisExecutor.shutdown()";
+    if (typeof options !== "object" || options === null) throw new TypeError(`${where} expects an options object: received ${describe(options)}`);
     const { wait = true, cancelFutures = false } = options;
+    // A truthy non-boolean is a mistake, not a yes (as ThreadPoolExecutor.shutdown()).
+    if (typeof wait !== "boolean") throw new TypeError(`${where} expects options.wait to be a boolean: received ${describe(wait)}`);
+    if (typeof cancelFutures !== "boolean") throw new TypeError(`${where} expects options.cancelFutures to be a boolean: received ${describe(cancelFutures)}`);
     this.phase = SHUT;
     if (cancelFutures) for (const future of [...this.pending.values()]) future.cancel();
     this.closed ??= this.close();
-    if (wait) await this.closed;
+    // Mirrored into a library Future: a native promise would hold a cancel until every job settled.
+    return wait ? awaitFuture(mirror(this.closed), undefined) : Promise.resolve();
   }
 
   private async close(): Promise<void> {

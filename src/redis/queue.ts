@@ -21,6 +21,7 @@
  */
 import { setTimeout as delay } from "node:timers/promises";
 import { currentTask, getEventLoop, InvalidStateError, QueueShutDown, sleep, type Future } from "../index.js";
+import { describe } from "../kernel/validate.js";
 import { Batcher } from "./batcher.js";
 import { connect, text, type Connection } from "./client.js";
 import { encodeItem } from "./codec.js";
@@ -138,10 +139,13 @@ export class RedisQueue<T> implements AsyncIterable<Job<T>> {
    * @throws TypeError/RangeError for bad options; RedisServerError if the server cannot be
    * reached or is older than 6.2.
    */
-  static async open<T>(name: string, options?: RedisQueueOptions<T>): Promise<RedisQueue<T>> {
+  static open<T>(name: string, options?: RedisQueueOptions<T>): Promise<RedisQueue<T>> {
+    // Bad arguments throw at the call, as everywhere in the library; only connecting is async.
     const where = "RedisQueue.open()";
-    const checked = checkName(where, name);
-    const config = queueConfig(where, options);
+    return RedisQueue.connectTo<T>(where, checkName(where, name), queueConfig(where, options));
+  }
+
+  private static async connectTo<T>(where: string, checked: string, config: QueueConfig<T>): Promise<RedisQueue<T>> {
     const conn = await connect(where, config.url);
     let blocking: Connection;
     try {
@@ -169,8 +173,12 @@ export class RedisQueue<T> implements AsyncIterable<Job<T>> {
     }
   }
 
+  private closedError(where: string): InvalidStateError {
+    return new InvalidStateError(`RedisQueue.${where} cannot be used: the queue "${this.name}" was closed`);
+  }
+
   private checkOpen(where: string): void {
-    if (this.closing !== null) throw new InvalidStateError(`RedisQueue.${where} cannot be used: the queue "${this.name}" was closed`);
+    if (this.closing !== null) throw this.closedError(where);
   }
 
   /**
@@ -183,10 +191,14 @@ export class RedisQueue<T> implements AsyncIterable<Job<T>> {
    *
    * @throws TypeError if the codec cannot encode the item (at once, nothing sent); QueueShutDown after shutdown().
    */
-  async put(item: T, options?: RedisWaitOptions): Promise<void> {
+  put(item: T, options?: RedisWaitOptions): Promise<void> {
+    // Bad options and an item the codec refuses throw at the call; a closed queue rejects.
     const signal = signalOption("RedisQueue.put()", options);
-    this.checkOpen("put()");
-    const data = encodeItem("RedisQueue.put()", this.config.codec, item);
+    if (this.closing !== null) return Promise.reject(this.closedError("put()"));
+    return this.putData(encodeItem("RedisQueue.put()", this.config.codec, item), signal);
+  }
+
+  private async putData(data: Buffer | string, signal: AbortSignal | undefined): Promise<void> {
     let pause = 0.005;
     for (;;) {
       if (signal?.aborted === true) throw signal.reason;
@@ -237,8 +249,12 @@ export class RedisQueue<T> implements AsyncIterable<Job<T>> {
    *
    * @throws QueueShutDown once shut down and every item acknowledged; InvalidStateError after close().
    */
-  async get(options?: RedisWaitOptions): Promise<Job<T>> {
-    const signal = signalOption("RedisQueue.get()", options);
+  get(options?: RedisWaitOptions): Promise<Job<T>> {
+    // Bad options throw at the call; a closed queue rejects.
+    return this.getJob(signalOption("RedisQueue.get()", options));
+  }
+
+  private async getJob(signal: AbortSignal | undefined): Promise<Job<T>> {
     this.checkOpen("get()");
     if (signal?.aborted === true) throw signal.reason;
     const future = getEventLoop().createFuture<Job<T>>();
@@ -389,8 +405,11 @@ export class RedisQueue<T> implements AsyncIterable<Job<T>> {
     }
   }
 
+  private checkJob(where: string, job: unknown): void {
+    if (!(job instanceof Job)) throw new TypeError(`RedisQueue.${where} expects a Job from this queue's get(): received ${describe(job)}`);
+  }
+
   private takeHeld(where: string, job: Job<T>): void {
-    if (!(job instanceof Job)) throw new TypeError(`RedisQueue.${where} expects a Job from this queue's get(): received ${typeof job}`);
     this.checkOpen(where);
     if (!this.held.delete(job)) {
       throw new InvalidStateError(`RedisQueue.${where} was given job ${job.id}, which this queue object does not hold (acknowledged or retried already, or from another queue)`);
@@ -403,7 +422,12 @@ export class RedisQueue<T> implements AsyncIterable<Job<T>> {
    *
    * @throws TypeError for a value that is not a Job; InvalidStateError for a job this object does not hold.
    */
-  async taskDone(job: Job<T>): Promise<void> {
+  taskDone(job: Job<T>): Promise<void> {
+    this.checkJob("taskDone()", job); // a non-Job throws at the call; a job not held rejects
+    return this.ack(job);
+  }
+
+  private async ack(job: Job<T>): Promise<void> {
     this.takeHeld("taskDone()", job);
     const future = getEventLoop().createFuture<unknown>();
     // Sent even if this call is cancelled: the job is no longer held, so it had better be acknowledged.
@@ -417,11 +441,20 @@ export class RedisQueue<T> implements AsyncIterable<Job<T>> {
    *
    * @throws TypeError/RangeError for a bad job or delay; InvalidStateError for a job this object does not hold.
    */
-  async retry(job: Job<T>, options?: { delay?: number | undefined }): Promise<void> {
-    const seconds = options?.delay ?? 0;
-    if (typeof seconds !== "number" || !(seconds >= 0) || !Number.isFinite(seconds)) {
-      throw new RangeError(`RedisQueue.retry() expects delay to be a number of seconds ≥ 0: received ${String(seconds)}`);
+  retry(job: Job<T>, options?: { delay?: number | undefined }): Promise<void> {
+    // Bad arguments throw at the call (a wrong type is a TypeError, a bad number a RangeError).
+    const where = "RedisQueue.retry()";
+    this.checkJob("retry()", job);
+    if (options !== undefined && (typeof options !== "object" || options === null)) {
+      throw new TypeError(`${where} expects an options object, e.g. { delay: 1 }: received ${describe(options)}`);
     }
+    const seconds = options?.delay ?? 0;
+    if (typeof seconds !== "number") throw new TypeError(`${where} expects delay to be a number of seconds: received ${describe(seconds)}`);
+    if (!(seconds >= 0) || !Number.isFinite(seconds)) throw new RangeError(`${where} expects delay to be a finite number of seconds ≥ 0: received ${String(seconds)}`);
+    return this.requeue(job, seconds);
+  }
+
+  private async requeue(job: Job<T>, seconds: number): Promise<void> {
     this.takeHeld("retry()", job);
     const args = [this.config.group, this.consumer, job.id, String(job.deliveries), String(Math.round(seconds * 1000))];
     await awaitFuture(mirror(this.conn.script(REQUEUE, this.keys, [...args, String(this.config.maxDeliveries), `retried ${job.deliveries} times`])), undefined);
@@ -456,10 +489,19 @@ export class RedisQueue<T> implements AsyncIterable<Job<T>> {
   }
 
   /** The jobs in the dead-letter stream, oldest first (at most `count`, default 1000). */
-  async deadLetters(options?: { count?: number | undefined }): Promise<Array<DeadLetter<T>>> {
-    this.checkOpen("deadLetters()");
+  deadLetters(options?: { count?: number | undefined }): Promise<Array<DeadLetter<T>>> {
+    const where = "RedisQueue.deadLetters()";
+    if (options !== undefined && (typeof options !== "object" || options === null)) {
+      throw new TypeError(`${where} expects an options object, e.g. { count: 10 }: received ${describe(options)}`);
+    }
     const count = options?.count ?? 1000;
-    if (!Number.isInteger(count) || count < 1) throw new RangeError(`RedisQueue.deadLetters() expects count to be a positive integer: received ${count}`);
+    if (typeof count !== "number") throw new TypeError(`${where} expects count to be a positive integer: received ${describe(count)}`);
+    if (!Number.isInteger(count) || count < 1) throw new RangeError(`${where} expects count to be a positive integer: received ${count}`);
+    return this.readDead(count);
+  }
+
+  private async readDead(count: number): Promise<Array<DeadLetter<T>>> {
+    this.checkOpen("deadLetters()");
     const reply = (await awaitFuture(mirror(this.conn.command(["XRANGE", this.keys[2] as string, "-", "+", "COUNT", String(count)])), undefined)) as unknown[];
     return reply.map((entry) => {
       const fields = (entry as unknown[])[1] as unknown[];

@@ -30,6 +30,7 @@ import type { Job } from "./job.js";
 import { RedisQueue } from "./queue.js";
 import { cancelChannel, cancelKey, encodeReply, KEEP_SECONDS, queueName, type RemoteJob } from "./remoteWire.js";
 import { realRoots, refusal } from "./roots.js";
+import { describe } from "../kernel/validate.js";
 
 /** Options of `serveExecutor()`. */
 export interface ServeExecutorOptions {
@@ -62,18 +63,41 @@ const RECENT_CANCELS = 10_000;
  * process.once("SIGTERM", () => stop.abort());
  * await run(() => serveExecutor({ url: "redis://127.0.0.1:6379", name: "cpu", concurrency: 4, modules: ["./dist/jobs"], signal: stop.signal }));
  */
-export async function serveExecutor(options: ServeExecutorOptions): Promise<void> {
+export function serveExecutor(options: ServeExecutorOptions): Promise<void> {
+  // Every option is checked at the call (a wrong type a TypeError, a bad number a RangeError), as
+  // everywhere in the library; only connecting and serving are asynchronous.
   const where = "serveExecutor()";
-  if (typeof options !== "object" || options === null) throw new TypeError(`${where} expects an options object`);
+  if (typeof options !== "object" || options === null) throw new TypeError(`${where} expects an options object: received ${describe(options)}`);
+  // Checked here: queueName() would turn a missing name into the valid queue name "exec:undefined".
+  if (typeof options.name !== "string" || !/^[^{}\s]{1,200}$/.test(options.name)) {
+    throw new TypeError(`${where} expects name to be a non-empty string without spaces or braces: received ${describe(options.name)}`);
+  }
   const concurrency = options.concurrency ?? 1;
+  if (typeof concurrency !== "number") throw new TypeError(`${where} expects concurrency to be a positive integer: received ${describe(concurrency)}`);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`${where} expects concurrency to be a positive integer: received ${String(concurrency)}`);
   const grace = options.graceSeconds ?? 30;
-  if (typeof grace !== "number" || !(grace >= 0)) throw new RangeError(`${where} expects graceSeconds to be a number ≥ 0: received ${String(grace)}`);
-  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new TypeError(`${where} expects signal to be an AbortSignal`);
+  if (typeof grace !== "number") throw new TypeError(`${where} expects graceSeconds to be a number of seconds: received ${describe(grace)}`);
+  if (!(grace >= 0)) throw new RangeError(`${where} expects graceSeconds to be a number ≥ 0: received ${String(grace)}`);
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new TypeError(`${where} expects signal to be an AbortSignal: received ${describe(options.signal)}`);
+  if (options.onJob !== undefined && typeof options.onJob !== "function") throw new TypeError(`${where} expects onJob to be a function: received ${describe(options.onJob)}`);
   const roots = realRoots(where, options.modules);
-  const name = options.name;
   const url = options.url ?? "redis://127.0.0.1:6379";
-  const queue = await RedisQueue.open<RemoteJob>(queueName(name), { url, leaseSeconds: options.leaseSeconds, consumer: `${hostname()}:${process.pid}:worker` });
+  // RedisQueue.open() checks url and leaseSeconds at once too.
+  const opening = RedisQueue.open<RemoteJob>(queueName(options.name), { url, leaseSeconds: options.leaseSeconds, consumer: `${hostname()}:${process.pid}:worker` });
+  return serveJobs(where, options, options.name, url, concurrency, grace, roots, opening);
+}
+
+async function serveJobs(
+  where: string,
+  options: ServeExecutorOptions,
+  name: string,
+  url: string,
+  concurrency: number,
+  grace: number,
+  roots: string[],
+  opening: Promise<RedisQueue<RemoteJob>>,
+): Promise<void> {
+  const queue = await opening;
   let conn: Connection | null = null;
   const running = new Map<string, Task<unknown>>();
   const recentCancels = new Set<string>();
