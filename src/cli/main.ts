@@ -29,4 +29,8 @@ export async function main(argv: string[]): Promise<number> {
   return (await command.load())(args);
 }
 
-process.exitCode = await main(process.argv.slice(2));
+// A command's failure ends in one line on stderr and exit code 1, not in a stack trace.
+process.exitCode = await main(process.argv.slice(2)).catch((error: unknown) => {
+  process.stderr.write(`asyncio-ts: ${error instanceof Error ? error.message : String(error)}\n`);
+  return 1;
+});

@@ -22,17 +22,49 @@ async function load(args: string[], command: string): Promise<MonitorSnapshot | 
     process.stderr.write(`asyncio-ts ${command}: the URL has no ?token=...: copy the whole address the monitor printed\n`);
     return 2;
   }
+  let text: string;
   try {
     const res = await fetch(new URL("/api/snapshot", url), { headers: { "X-Monitor-Token": token }, signal: AbortSignal.timeout(10_000) });
+    text = await res.text();
     if (!res.ok) {
-      process.stderr.write(`asyncio-ts ${command}: the monitor answered HTTP ${res.status}: ${await res.text()}\n`);
+      process.stderr.write(`asyncio-ts ${command}: the monitor answered HTTP ${res.status}: ${oneLine(text)}\n`);
       return 1;
     }
-    return (await res.json()) as MonitorSnapshot;
   } catch (error) {
-    process.stderr.write(`asyncio-ts ${command}: cannot reach ${url.origin}: ${(error as Error).message}\n`);
+    process.stderr.write(`asyncio-ts ${command}: cannot reach ${url.origin}: ${oneLine((error as Error).message)}\n`);
     return 1;
   }
+  // A URL that is not the monitor's (another server on that port) must end in one line, not in
+  // a stack trace from formatting something that is no snapshot.
+  let snap: unknown;
+  try {
+    snap = JSON.parse(text);
+  } catch {
+    snap = undefined;
+  }
+  if (!isSnapshot(snap)) {
+    process.stderr.write(`asyncio-ts ${command}: ${url.origin} answered, but not with a monitor snapshot: is this the URL the monitor printed?\n`);
+    return 1;
+  }
+  return snap;
+}
+
+function oneLine(text: string): string {
+  const line = text.replace(/\s+/g, " ").trim();
+  return line.length > 200 ? `${line.slice(0, 199)}…` : line;
+}
+
+function isSnapshot(value: unknown): value is MonitorSnapshot {
+  if (typeof value !== "object" || value === null) return false;
+  const snap = value as Partial<Record<keyof MonitorSnapshot, unknown>>;
+  return (
+    typeof snap.pid === "number" &&
+    typeof snap.now === "number" &&
+    typeof snap.blocked === "number" &&
+    Array.isArray(snap.tasks) &&
+    Array.isArray(snap.warnings) &&
+    snap.tasks.every((t: unknown) => typeof t === "object" && t !== null && Array.isArray((t as { waits?: unknown }).waits) && Array.isArray((t as { stack?: unknown }).stack))
+  );
 }
 
 function seconds(ms: number): string {

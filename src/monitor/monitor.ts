@@ -8,12 +8,14 @@
  * also dates the tasks and waits started since the last one, and a lag sample every second).
  */
 import { randomBytes } from "node:crypto";
+import { EventEmitter } from "node:events";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { currentLoop } from "../kernel/context.js";
 import type { Loop } from "../kernel/loop.js";
 import { observer, setObserver } from "../kernel/observe.js";
+import { emitterWaitKind, waitForEvent } from "../io/emitterWait.js";
 import { Collector } from "./collector.js";
 import type { ServerSetup, ToMain, ToServer } from "./protocol.js";
 
@@ -91,9 +93,11 @@ function check(options: MonitorOptions): Required<Omit<MonitorOptions, "loop">> 
     throw new RangeError("startMonitor() expects options.token to be at least 16 URL-safe characters (letters, digits, _ . ~ -)");
   }
   const limit = options.limit ?? 1000;
-  if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 1) throw new RangeError(`startMonitor() expects options.limit to be a positive integer: received ${String(limit)}`);
+  if (typeof limit !== "number") throw new TypeError(`startMonitor() expects options.limit to be a number: received ${typeof limit}`);
+  if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`startMonitor() expects options.limit to be a positive integer: received ${String(limit)}`);
   const warnAfter = options.warnAfter ?? 10;
-  if (typeof warnAfter !== "number" || !(warnAfter > 0)) throw new RangeError(`startMonitor() expects options.warnAfter to be a positive number of seconds: received ${String(warnAfter)}`);
+  if (typeof warnAfter !== "number") throw new TypeError(`startMonitor() expects options.warnAfter to be a number of seconds: received ${typeof warnAfter}`);
+  if (!(warnAfter > 0)) throw new RangeError(`startMonitor() expects options.warnAfter to be a positive number of seconds: received ${String(warnAfter)}`);
   return { host, port, token, limit, warnAfter };
 }
 
@@ -116,10 +120,17 @@ function check(options: MonitorOptions): Required<Omit<MonitorOptions, "loop">> 
  *   await serveForever();
  * });
  */
-export async function startMonitor(options: MonitorOptions = {}): Promise<Monitor> {
-  const { host, port, token, limit, warnAfter } = check(options);
-  if (observer !== null) throw new Error("startMonitor(): a monitor is already running in this process; close it first");
-  const loop = options.loop ?? currentLoop();
+export function startMonitor(options: MonitorOptions = {}): Promise<Monitor> {
+  // Bad options throw at the call, as everywhere in the library (not a rejected promise).
+  const checked = check(options);
+  if (observer !== null) return Promise.reject(new Error("startMonitor(): a monitor is already running in this process; close it first"));
+  return start(checked, options.loop);
+}
+
+const STARTING = emitterWaitKind("startMonitor()");
+
+async function start({ host, port, token, limit, warnAfter }: Required<Omit<MonitorOptions, "loop">>, watched: Loop | undefined): Promise<Monitor> {
+  const loop = watched ?? currentLoop();
   const collector = new Collector(loop, { limit, warnAfter });
   setObserver(collector);
 
@@ -147,53 +158,63 @@ export async function startMonitor(options: MonitorOptions = {}): Promise<Monito
     if (observer === collector) setObserver(null);
   };
 
-  const listening = new Promise<{ port: number }>((resolve, reject) => {
-    worker.on("message", (message: ToMain) => {
-      switch (message.t) {
-        case "listening":
-          resolve({ port: message.port });
-          break;
-        case "failed":
-          reject(new Error(`startMonitor(): cannot listen on ${host}:${port}: ${message.message}`));
-          break;
-        case "watch":
-          if (message.on && tickTimer === null && !closed) {
-            collector.resetBaseline(); // the snapshot the page gets next is the base of the diffs
-            tickTimer = setInterval(() => {
-              const diff = collector.diff();
-              if (diff !== null) post({ t: "diff", data: diff });
-            }, TICK_MS);
-            tickTimer.unref();
-          } else if (!message.on && tickTimer !== null) {
-            clearInterval(tickTimer);
-            tickTimer = null;
-          }
-          break;
-        case "snapshot":
-          post({ t: "snapshot", req: message.req, data: collector.snapshot() });
-          break;
-        case "cancel": {
-          const task = collector.findTask(message.id);
-          if (task === undefined) {
-            post({ t: "cancel", req: message.req, status: 404, body: { id: message.id, cancelled: false, error: `no pending task with id ${message.id}` } });
-          } else {
-            const cancelled = task.cancel("cancelled from the monitor");
-            post({ t: "cancel", req: message.req, status: 200, body: { id: message.id, cancelled } });
-          }
-          break;
+  // The wait for "listening" is a parked wait of the calling task, so a cancel (or the task being
+  // cancelled already) ends it and the catch below stops the thread: a monitor started by a
+  // cancelled startMonitor() would otherwise run on, unreachable, and block every later one.
+  const ready = new EventEmitter();
+  ready.on("error", () => {}); // a failure after the wait ended (cancelled) is already handled
+  let exited = false;
+  worker.on("message", (message: ToMain) => {
+    switch (message.t) {
+      case "listening":
+        ready.emit("listening", message.port);
+        break;
+      case "failed":
+        ready.emit("error", new Error(`startMonitor(): cannot listen on ${host}:${port}: ${message.message}`));
+        break;
+      case "watch":
+        if (message.on && tickTimer === null && !closed) {
+          collector.resetBaseline(); // the snapshot the page gets next is the base of the diffs
+          tickTimer = setInterval(() => {
+            const diff = collector.diff();
+            if (diff !== null) post({ t: "diff", data: diff });
+          }, TICK_MS);
+          tickTimer.unref();
+        } else if (!message.on && tickTimer !== null) {
+          clearInterval(tickTimer);
+          tickTimer = null;
         }
-        case "blocked":
-          collector.blocked(message.seconds);
-          break;
+        break;
+      case "snapshot":
+        post({ t: "snapshot", req: message.req, data: collector.snapshot() });
+        break;
+      case "cancel": {
+        const task = collector.findTask(message.id);
+        if (task === undefined) {
+          post({ t: "cancel", req: message.req, status: 404, body: { id: message.id, cancelled: false, error: `no pending task with id ${message.id}` } });
+        } else {
+          const cancelled = task.cancel("cancelled from the monitor");
+          post({ t: "cancel", req: message.req, status: 200, body: { id: message.id, cancelled } });
+        }
+        break;
       }
-    });
-    worker.once("error", reject);
-    worker.once("exit", (code) => reject(new Error(`startMonitor(): the monitor thread exited (code ${code}) before it listened`)));
+      case "blocked":
+        collector.blocked(message.seconds);
+        break;
+    }
+  });
+  worker.on("error", (error) => ready.emit("error", error));
+  worker.once("exit", (code) => {
+    exited = true;
+    // However the thread ended (close(), or a crash), nothing of the monitor may stay behind.
+    stopMain();
+    ready.emit("error", new Error(`startMonitor(): the monitor thread exited (code ${code}) before it listened`));
   });
 
   let actualPort: number;
   try {
-    actualPort = (await listening).port;
+    const [listeningPort] = await waitForEvent(worker, STARTING, ready, "listening", undefined);
+    actualPort = listeningPort as number;
   } catch (error) {
     stopMain();
     await worker.terminate();
@@ -204,15 +225,19 @@ export async function startMonitor(options: MonitorOptions = {}): Promise<Monito
   const urlHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
   const url = `http://${urlHost}:${actualPort}/?token=${token}`;
 
-  const close = async (): Promise<void> => {
-    if (closed) return;
+  // One closing for every caller: a second close() waits for the same end, and a thread that
+  // already died (it never should) is not waited for, as its "exit" has come and gone.
+  let closing: Promise<void> | null = null;
+  const close = (): Promise<void> => {
+    if (closing !== null) return closing;
     closed = true;
     stopMain();
-    const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
+    if (exited) return (closing = Promise.resolve());
+    const ended = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
     post({ t: "close" });
     const timer = setTimeout(() => void worker.terminate(), 1000);
-    await exited;
-    clearTimeout(timer);
+    closing = ended.then(() => clearTimeout(timer));
+    return closing;
   };
   return {
     url,

@@ -198,7 +198,31 @@ function allowedHosts(actualPort: number): Set<string> {
 let hosts = new Set<string>();
 
 function handle(req: IncomingMessage, res: ServerResponse): void {
-  const url = new URL(req.url ?? "/", "http://monitor.invalid");
+  // An error in this thread kills the monitor (and close() would wait for it): a request it
+  // cannot handle is answered, never thrown.
+  try {
+    route(req, res);
+  } catch (error) {
+    if (!res.headersSent) reply(res, 500, { error: `the monitor failed on this request: ${(error as Error).message}` });
+    else res.destroy();
+  }
+}
+
+function parseTarget(target: string): URL | null {
+  try {
+    return new URL(target, "http://monitor.invalid");
+  } catch {
+    return null;
+  }
+}
+
+function route(req: IncomingMessage, res: ServerResponse): void {
+  // The request target is the client's to choose: "GET http://[ HTTP/1.1" is no URL at all.
+  const url = parseTarget(req.url ?? "/");
+  if (url === null) {
+    reply(res, 400, { error: "the request target is not a URL" });
+    return;
+  }
   // A page on another site that resolves its own name to 127.0.0.1 (DNS rebinding) sends its own Host.
   if (setup.host !== "0.0.0.0" && setup.host !== "::" && !hosts.has(req.headers.host ?? "")) {
     reply(res, 403, { error: "unexpected Host header" });
