@@ -157,7 +157,6 @@ describe("startMonitor", () => {
         { Host: host, Origin: "null", "X-Monitor-Token": token },
         { Host: host, "Sec-Fetch-Site": "cross-site", "X-Monitor-Token": token },
         { Host: host, Origin: "https://evil.example", "X-Monitor-Token": token },
-        { Host: host }, // token only in the query: not enough for a POST
       ];
       for (const headers of attempts) {
         const res = await raw(port, "POST", `${path}?token=${token}`, headers);
@@ -197,6 +196,13 @@ describe("startMonitor", () => {
       assert.equal(seen.message, "cancelled from the monitor");
       const missing = await fetch(`${origin}/api/tasks/999999/cancel`, { method: "POST", headers: { "X-Monitor-Token": token } });
       assert.equal(missing.status, 404);
+      // The token as the printed URL carries it (?token=) works too, as on every route.
+      const second = createTask(() => sleep(3600), { name: "second" });
+      await sleep(0);
+      const secondId = (second as Task<unknown> & { _id: number })._id;
+      const byQuery = await fetch(`${origin}/api/tasks/${secondId}/cancel?token=${token}`, { method: "POST" });
+      assert.equal(byQuery.status, 200);
+      await assert.rejects(Promise.resolve(second), CancelledError);
     });
   });
 

@@ -260,9 +260,10 @@ function route(req: IncomingMessage, res: ServerResponse): void {
       reply(res, 405, { error: "cancel is a POST" });
       return;
     }
-    // No CORS headers are ever sent, so a cross-site page cannot add the custom header (the
-    // preflight fails); a form post or a simple fetch carries an Origin or Sec-Fetch-Site that
-    // gives it away. Both checks, so either alone suffices.
+    // A cross-site page's form post or simple fetch carries an Origin or Sec-Fetch-Site that gives
+    // it away (both checked, so either alone suffices); no CORS headers are ever sent, so it cannot
+    // add a header either (the preflight fails). The token may come as on every route (header,
+    // Bearer or the printed URL's ?token=): a client without a browser could send a header anyway.
     const origin = req.headers.origin;
     if (typeof origin === "string" && !hosts.has(origin.replace(/^https?:\/\//, ""))) {
       reply(res, 403, { error: "cross-origin request refused" });
@@ -271,10 +272,6 @@ function route(req: IncomingMessage, res: ServerResponse): void {
     const site = req.headers["sec-fetch-site"];
     if (site !== undefined && site !== "same-origin" && site !== "none") {
       reply(res, 403, { error: "cross-site request refused" });
-      return;
-    }
-    if (typeof header !== "string") {
-      reply(res, 403, { error: "cancel needs the token in the X-Monitor-Token header" });
       return;
     }
     const id = Number(cancel[1]);
