@@ -258,11 +258,20 @@ describe("run() closes its loop", T, () => {
   test("outside any task after run(), primitives work on the default loop", T, async () => {
     let runLoop: Loop | undefined;
     let later: Promise<Loop> | undefined;
+    let ended = false;
     await run(() => {
       runLoop = getRunningLoop();
-      // A Node callback made inside the task runs in its (finished) context after run() ended.
-      later = new Promise<Loop>((resolve) => setTimeout(() => resolve(getRunningLoop()), 1));
+      // A Node callback made inside the task runs in its (finished) context after run() ended;
+      // it re-arms itself (in that same context) until run() has returned, however slow the machine.
+      later = new Promise<Loop>((resolve) => {
+        const check = (): void => {
+          if (ended) resolve(getRunningLoop());
+          else setTimeout(check, 1);
+        };
+        setTimeout(check, 1);
+      });
     });
+    ended = true;
     const staleLoop = await later;
     assert.notEqual(staleLoop, runLoop);
     assert.equal(staleLoop?.isClosed(), false);
