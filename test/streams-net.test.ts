@@ -628,7 +628,8 @@ describe("Server lifetime (test_server.py)", T, () => {
       void reader.read(-1).then((rest) => (closedByServer = rest.length === 0));
     });
     assert.equal(cancelled, true);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The client's read sees the close a few socket events later: wait for it (at most 5 s).
+    for (let i = 0; i < 500 && !closedByServer; i++) await new Promise((resolve) => setTimeout(resolve, 10));
     assert.equal(closedByServer, true, "the handler's connection was closed");
   });
 
