@@ -15,9 +15,9 @@ import { createServer as tlsCreateServer, type TlsOptions } from "node:tls";
 import { CancelledError, cancellationOf } from "../errors.js";
 import { currentLoop } from "../kernel/context.js";
 import type { Loop } from "../kernel/loop.js";
-import { checkSignal, currentContext, type WaitOptions } from "../kernel/waiting.js";
+import { currentContext, type WaitOptions } from "../kernel/waiting.js";
 import { checkFunction, describe } from "../kernel/validate.js";
-import { Event } from "../sync/event.js";
+import { Event, eventWaitKind } from "../sync/event.js";
 import { acceptStreams, checkHost, checkPort, PLAIN_SERVER_OPTIONS, streamsFor } from "./connection.js";
 import { emitterWaitKind, waitForEvent } from "./emitterWait.js";
 import { checkLimit, type StreamReader } from "./reader.js";
@@ -37,8 +37,9 @@ export interface StartServerOptions {
 }
 
 const LISTEN = emitterWaitKind("startServer()");
+/** `waitClosed()`: a wait on the idle event, named for the server in reports, resolving to undefined. */
+const WAIT_CLOSED = eventWaitKind("Server.waitClosed()");
 
-function ignore(): void {}
 
 interface Connection {
   socket: Socket;
@@ -144,8 +145,7 @@ export class Server {
    */
   waitClosed(options?: WaitOptions): Promise<void> {
     // Not async: a bad option throws at the call, naming this method, as everywhere in the library.
-    checkSignal("Server.waitClosed()", options);
-    return this.idle.wait(options).then(ignore);
+    return this.idle._wait(WAIT_CLOSED, options, this) as Promise<undefined>;
   }
 
   /** `await using server`: `close()`, then `waitClosed()`, as `async with server` does. */

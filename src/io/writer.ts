@@ -11,7 +11,7 @@ import type { Writable } from "node:stream";
 import { TLSSocket } from "node:tls";
 import { checkSignal, currentContext, type WaitOptions } from "../kernel/waiting.js";
 import { describe } from "../kernel/validate.js";
-import { Event } from "../sync/event.js";
+import { Event, eventWaitKind } from "../sync/event.js";
 import { Parked, PROCEED, refusal, WAITING, type ParkKind } from "../sync/parked.js";
 import { WaiterQueue } from "../sync/waiterQueue.js";
 import type { StreamReader } from "./reader.js";
@@ -32,12 +32,13 @@ export interface ExtraInfo {
   tlsVersion: string | null;
 }
 
-function ignore(): void {}
 
 function consumeDrain(node: Parked): void {
   if (!node.settle()) throw node._error;
 }
 const DRAIN: ParkKind = { op: "StreamWriter.drain()", consume: consumeDrain };
+/** `waitClosed()`: a wait on the closed event, named for the writer in reports, resolving to undefined. */
+const WAIT_CLOSED = eventWaitKind("StreamWriter.waitClosed()");
 
 /** The error `drain()` and `write()` report once the connection is gone without one of its own. */
 export function connectionLost(): Error {
@@ -171,8 +172,7 @@ export class StreamWriter {
   /** Waits until the connection is closed. Cancellable. */
   waitClosed(options?: WaitOptions): Promise<void> {
     // Not async: a bad option throws at the call, naming this method, as everywhere in the library.
-    checkSignal("StreamWriter.waitClosed()", options);
-    return this.closedEvent.wait(options).then(ignore);
+    return this.closedEvent._wait(WAIT_CLOSED, options, this) as Promise<undefined>;
   }
 
   /**
