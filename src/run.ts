@@ -9,6 +9,7 @@ import { watchRun, watchStuck } from "./debug/runWatch.js";
 import { keyboardInterrupt, watchSignals } from "./sigint.js";
 import { checkRunSignals, type CatchableSignal } from "./kernel/signals.js";
 import { checkFunction } from "./kernel/validate.js";
+import { checkMonitorOption } from "./monitor/runOption.js";
 
 /**
  * Options of `run()` and `new Runner()`: how the loop they create is set up.
@@ -202,18 +203,6 @@ export function run<T>(main: () => PromiseLike<T> | T, options: RunOptions = {})
   if (options.monitor !== undefined || process.env.ASYNCIO_TS_MONITOR !== undefined) return runMonitored(runner, main, options.monitor);
   const started = runner.run(main);
   return finish(runner, started);
-}
-
-/**
- * `options.monitor` is checked at the call, like every other bad argument (not as a rejection
- * after the monitor's module loaded); autostart.ts only reads the value.
- */
-function checkMonitorOption(option: unknown): void {
-  if (option === undefined || typeof option === "boolean") return;
-  if (typeof option !== "number") throw new TypeError(`run() expects options.monitor to be a boolean or a port number: received ${option === null ? "null" : typeof option}`);
-  if (!Number.isInteger(option) || option < 0 || option > 65535) {
-    throw new RangeError(`run() expects options.monitor to be true, false or a port from 0 to 65535: received ${option}`);
-  }
 }
 
 /** run() with the live monitor, when asked for (loaded only then: the root package pays nothing). */

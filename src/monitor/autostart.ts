@@ -4,21 +4,17 @@
  */
 import type { Loop } from "../kernel/loop.js";
 import { startMonitor, type Monitor } from "./monitor.js";
+import { checkMonitorOption } from "./runOption.js";
 
 /**
  * The port the run's monitor should use (0: any), or null for none. The option wins over the
  * environment; `ASYNCIO_TS_MONITOR` is `1`/`true` (any port) or a port number.
  */
 export function monitorPort(option: boolean | number | undefined, env: string | undefined = process.env.ASYNCIO_TS_MONITOR): number | null {
+  checkMonitorOption(option);
   if (option === false) return null;
   if (option === true) return 0;
-  if (typeof option === "number") {
-    if (!Number.isInteger(option) || option < 0 || option > 65535) {
-      throw new RangeError(`run() expects options.monitor to be true, false or a port from 0 to 65535: received ${option}`);
-    }
-    return option;
-  }
-  if (option !== undefined) throw new TypeError(`run() expects options.monitor to be a boolean or a port number: received ${typeof option}`);
+  if (option !== undefined) return option;
   const value = env?.trim().toLowerCase();
   if (value === undefined || value === "" || value === "0" || value === "false" || value === "no" || value === "off") return null;
   if (value === "1" || value === "true" || value === "yes" || value === "on") return 0;
