@@ -22,7 +22,7 @@ import { InvalidStateError } from "../errors.js";
 import { currentLoop } from "../kernel/context.js";
 import { Future } from "../kernel/future.js";
 import type { Loop } from "../kernel/loop.js";
-import { describe } from "../kernel/validate.js";
+import { checkOptions, describe } from "../kernel/validate.js";
 import { WorkerDiedError } from "./errors.js";
 import { isTransferMarker } from "./transfer.js";
 import { errorFromReply, OK, type JobMessage, type ReplyMessage } from "./wire.js";
@@ -145,6 +145,24 @@ function takeTransfers(args: unknown[]): TransferListItem[] | undefined {
 }
 
 /**
+ * @internal The options of every executor's `shutdown()` (the pools' and RedisExecutor's), with
+ * their defaults. Checked like Queue.shutdown(immediate): a truthy non-boolean is a mistake, not
+ * a yes.
+ * @throws TypeError at once if `options` is not an object or `wait`/`cancelFutures` is not a boolean.
+ */
+export function checkShutdownOptions(where: string, options: ShutdownOptions): Required<ShutdownOptions> {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`${where} expects an options object: received ${describe(options)}`);
+  }
+  const { wait = true, cancelFutures = false } = options;
+  if (typeof wait !== "boolean") throw new TypeError(`${where} expects options.wait to be a boolean: received ${describe(wait)}`);
+  if (typeof cancelFutures !== "boolean") {
+    throw new TypeError(`${where} expects options.cancelFutures to be a boolean: received ${describe(cancelFutures)}`);
+  }
+  return { wait, cancelFutures };
+}
+
+/**
  * The base of ThreadPoolExecutor and ProcessPoolExecutor (Python's `concurrent.futures.Executor`).
  * Not constructed directly.
  */
@@ -167,9 +185,7 @@ export abstract class Executor {
 
   protected constructor(kind: string, options: ExecutorOptions | undefined, defaultWorkers: number) {
     const where = `new ${kind}()`;
-    if (options !== undefined && (typeof options !== "object" || options === null)) {
-      throw new TypeError(`${where} expects an options object: received ${describe(options)}`);
-    }
+    checkOptions(where, options);
     this._kind = kind;
     this.maxWorkers = checkMaxWorkers(where, options?.maxWorkers, defaultWorkers);
   }
@@ -225,9 +241,7 @@ export abstract class Executor {
     if (!isAsync && typeof (items as Iterable<T> | null)?.[Symbol.iterator] !== "function") {
       throw new TypeError(`${where} expects an iterable or async iterable of items: received ${describe(items)}`);
     }
-    if (options !== undefined && (typeof options !== "object" || options === null)) {
-      throw new TypeError(`${where} expects an options object, e.g. { bufferSize: 8 }: received ${describe(options)}`);
-    }
+    checkOptions(where, options, "{ bufferSize: 8 }");
     const size = options?.bufferSize ?? 2 * this.maxWorkers;
     // A wrong type is a TypeError, a number out of range a RangeError, as everywhere else.
     if (typeof size !== "number") throw new TypeError(`${where} expects bufferSize to be a positive integer: received ${describe(size)}`);
@@ -283,16 +297,7 @@ export abstract class Executor {
    * @throws TypeError at once if `options` is not an object or `wait`/`cancelFutures` is not a boolean.
    */
   shutdown(options: ShutdownOptions = {}): Promise<void> {
-    const where = `${this._kind}.shutdown()`;
-    if (typeof options !== "object" || options === null) {
-      throw new TypeError(`${where} expects an options object: received ${describe(options)}`);
-    }
-    const { wait = true, cancelFutures = false } = options;
-    // Checked like Queue.shutdown(immediate): a truthy non-boolean is a mistake, not a yes.
-    if (typeof wait !== "boolean") throw new TypeError(`${where} expects options.wait to be a boolean: received ${describe(wait)}`);
-    if (typeof cancelFutures !== "boolean") {
-      throw new TypeError(`${where} expects options.cancelFutures to be a boolean: received ${describe(cancelFutures)}`);
-    }
+    const { wait, cancelFutures } = checkShutdownOptions(`${this._kind}.shutdown()`, options);
     if (this.state === OPEN) this.state = SHUTTING_DOWN;
     if (cancelFutures) {
       for (let i = this.queueHead; i < this.queue.length; i++) this.queue[i]?.cancel();

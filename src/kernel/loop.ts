@@ -176,7 +176,7 @@ export class Loop implements ClockHost {
   };
 
   constructor(options: LoopOptions = {}) {
-    if (typeof options !== "object" || options === null) throw new TypeError(`Loop expects an options object: received ${describe(options)}`);
+    checkOptions("Loop", options);
     checkLoopOptions("Loop", options);
     this._clock = options.clock ?? new RealClock();
     this._debug = options.debug ?? isDebugFromEnv();

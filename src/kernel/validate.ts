@@ -48,11 +48,12 @@ export function checkWhen(where: string, when: unknown): number | null {
 
 /**
  * An options object or undefined. Anything else (`wait(tasks, 5)`, `createTask(fn, "name")`) would
- * otherwise be read as "no options" and its meaning silently dropped.
+ * otherwise be read as "no options" and its meaning silently dropped. `example` (e.g.
+ * `"{ delay: 1 }"`) is shown in the message.
  */
-export function checkOptions(where: string, options: unknown): void {
+export function checkOptions(where: string, options: unknown, example?: string): void {
   if (options !== undefined && (typeof options !== "object" || options === null)) {
-    throw new TypeError(`${where} expects an options object: received ${describe(options)}`);
+    throw new TypeError(`${where} expects an options object${example === undefined ? "" : `, e.g. ${example}`}: received ${describe(options)}`);
   }
 }
 

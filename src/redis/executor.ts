@@ -16,7 +16,7 @@ import { randomBytes } from "node:crypto";
 import { serialize } from "node:v8";
 import { Executor, Future, InvalidStateError, WorkerDiedError, type MapOptions, type ModuleFunction, type ShutdownOptions, type Work } from "../index.js";
 import type { Loop } from "../kernel/loop.js";
-import { describe } from "../kernel/validate.js";
+import { checkShutdownOptions } from "../executors/pool.js";
 import { isTransferMarker } from "../executors/transfer.js";
 import { errorFromReply, OK } from "../executors/wire.js";
 import type { WorkDef } from "../executors/work.js";
@@ -305,12 +305,7 @@ export class RedisExecutor extends Executor {
    * @throws TypeError at once if `options` is not an object or `wait`/`cancelFutures` is not a boolean.
    */
   override shutdown(options: ShutdownOptions = {}): Promise<void> {
-    const where = "RedisExecutor.shutdown()";
-    if (typeof options !== "object" || options === null) throw new TypeError(`${where} expects an options object: received ${describe(options)}`);
-    const { wait = true, cancelFutures = false } = options;
-    // A truthy non-boolean is a mistake, not a yes (as ThreadPoolExecutor.shutdown()).
-    if (typeof wait !== "boolean") throw new TypeError(`${where} expects options.wait to be a boolean: received ${describe(wait)}`);
-    if (typeof cancelFutures !== "boolean") throw new TypeError(`${where} expects options.cancelFutures to be a boolean: received ${describe(cancelFutures)}`);
+    const { wait, cancelFutures } = checkShutdownOptions("RedisExecutor.shutdown()", options);
     this.phase = SHUT;
     if (cancelFutures) for (const future of [...this.pending.values()]) future.cancel();
     this.closed ??= this.close();

@@ -21,7 +21,7 @@
  */
 import { setTimeout as delay } from "node:timers/promises";
 import { currentTask, getEventLoop, InvalidStateError, QueueShutDown, sleep, type Future } from "../index.js";
-import { describe } from "../kernel/validate.js";
+import { checkOptions, describe } from "../kernel/validate.js";
 import { Batcher } from "./batcher.js";
 import { connect, text, type Connection } from "./client.js";
 import { encodeItem } from "./codec.js";
@@ -445,9 +445,7 @@ export class RedisQueue<T> implements AsyncIterable<Job<T>> {
     // Bad arguments throw at the call (a wrong type is a TypeError, a bad number a RangeError).
     const where = "RedisQueue.retry()";
     this.checkJob("retry()", job);
-    if (options !== undefined && (typeof options !== "object" || options === null)) {
-      throw new TypeError(`${where} expects an options object, e.g. { delay: 1 }: received ${describe(options)}`);
-    }
+    checkOptions(where, options, "{ delay: 1 }");
     const seconds = options?.delay ?? 0;
     if (typeof seconds !== "number") throw new TypeError(`${where} expects delay to be a number of seconds: received ${describe(seconds)}`);
     if (!(seconds >= 0) || !Number.isFinite(seconds)) throw new RangeError(`${where} expects delay to be a finite number of seconds ≥ 0: received ${String(seconds)}`);
@@ -491,9 +489,7 @@ export class RedisQueue<T> implements AsyncIterable<Job<T>> {
   /** The jobs in the dead-letter stream, oldest first (at most `count`, default 1000). */
   deadLetters(options?: { count?: number | undefined }): Promise<Array<DeadLetter<T>>> {
     const where = "RedisQueue.deadLetters()";
-    if (options !== undefined && (typeof options !== "object" || options === null)) {
-      throw new TypeError(`${where} expects an options object, e.g. { count: 10 }: received ${describe(options)}`);
-    }
+    checkOptions(where, options, "{ count: 10 }");
     const count = options?.count ?? 1000;
     if (typeof count !== "number") throw new TypeError(`${where} expects count to be a positive integer: received ${describe(count)}`);
     if (!Number.isInteger(count) || count < 1) throw new RangeError(`${where} expects count to be a positive integer: received ${count}`);
